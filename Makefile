@@ -1,0 +1,32 @@
+# The two commands: `make up` (install what is missing, start the whole platform)
+# and `make test` (run the tests against the real stack). See README.md.
+PYTHON ?= python3
+STACK  := $(PYTHON) devstack/stack.py
+VENV   := .venv/bin
+
+.PHONY: up down status infra test lint requirements
+
+up:
+	$(STACK) up
+
+down:
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+infra:
+	$(STACK) infra
+
+test: infra lint
+	$(VENV)/python devstack/run_tests.py
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports
+
+# Re-pin the requirements after editing a requirements/*.in file.
+requirements:
+	cd requirements && for f in base local production; do \
+		../$(VENV)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras -o $$f.txt $$f.in; done

@@ -1,0 +1,12 @@
+"""The accounts context's published contract: the only module other contexts may import.
+
+EVENTS is the catalogue of the events accounts publishes (topic hearth.accounts.v1),
+each declared here with a JSON Schema per version in apps/accounts/schemas/.
+Models, services and selectors stay private to the context.
+"""
+
+from pathlib import Path
+
+from kernel.events.types import EventCatalogue
+
+EVENTS = EventCatalogue(source="accounts", schema_dir=Path(__file__).parent / "schemas")

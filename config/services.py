@@ -1,0 +1,56 @@
+"""The deployables Hearth is built into: one per bounded context.
+
+Django-free on purpose: the local stack (devstack/), the settings and the
+Helm chart values all read this one table, so a context's port or worker
+needs are written down once.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int  # local gunicorn port; Kubernetes Services listen on 8000 inside the pod
+    celery_worker: bool = False
+
+    @property
+    def db_schema(self) -> str:
+        return self.name
+
+    @property
+    def db_role(self) -> str:
+        return f"hearth_{self.name}"
+
+
+SERVICES: dict[str, Service] = {
+    service.name: service
+    for service in (
+        Service("accounts", 8101),
+        Service("listings", 8102),
+        Service("applications", 8103),
+        Service("payments", 8104),
+        Service("notifications", 8105, celery_worker=True),
+    )
+}
+
+# Selects the deployable: manage.py, wsgi.py and celery.py turn it into
+# DJANGO_SETTINGS_MODULE=config.settings.<name>.
+SERVICE_ENV_VAR = "HEARTH_SERVICE"
+
+
+def select_settings_module() -> str:
+    """Point Django at the settings of the deployable named by HEARTH_SERVICE.
+
+    An explicit DJANGO_SETTINGS_MODULE wins, so tests and tools can pick one.
+    """
+    import os
+
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        name = os.environ.get(SERVICE_ENV_VAR, "")
+        if name not in SERVICES:
+            raise SystemExit(
+                f"{SERVICE_ENV_VAR} must name a deployable, one of {sorted(SERVICES)}; got {name!r}"
+            )
+        os.environ["DJANGO_SETTINGS_MODULE"] = f"config.settings.{name}"
+    return os.environ["DJANGO_SETTINGS_MODULE"]

@@ -1,0 +1,178 @@
+"""Settings shared by every deployable. Configuration comes from the environment
+(12-factor); the defaults are the ports of the local stack (devstack/), so the same
+image runs locally and in Kubernetes with only environment variables changed.
+
+A deployable's own module (config/settings/<service>.py) adds what is its own
+through `deployable_settings`.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.services import SERVICES, Service
+from kernel.observability.logging import logging_config
+from kernel.observability.sentry import init_sentry
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise ImproperlyConfigured(f"Set the environment variable {name}")
+    return value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return env(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+HEARTH_ENV = env("HEARTH_ENV", "local")  # local | production
+DEBUG = env_bool("DJANGO_DEBUG", HEARTH_ENV == "local")
+if HEARTH_ENV == "local":
+    # Only the local stack may fall back to a fixed key; production must be given one.
+    SECRET_KEY = env("DJANGO_SECRET_KEY", "local-only-insecure-key-never-used-in-production")
+else:
+    SECRET_KEY = env("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+# The apps every deployable runs: Django's own, DRF and the shared kernel.
+PLATFORM_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "kernel",
+]
+
+MIDDLEWARE = [
+    "kernel.observability.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "frontend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = "config.wsgi.application"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6380/0")
+KAFKA_BOOTSTRAP_SERVERS = env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# Local: one broker. Production (helm values): 3 replicas, min.insync.replicas=2,
+# so an acknowledged event survives the loss of any one broker or zone.
+KAFKA_TOPIC_PARTITIONS = int(env("KAFKA_TOPIC_PARTITIONS", "3"))
+KAFKA_REPLICATION_FACTOR = int(env("KAFKA_REPLICATION_FACTOR", "1"))
+KAFKA_MIN_INSYNC_REPLICAS = int(env("KAFKA_MIN_INSYNC_REPLICAS", "1"))
+ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(env("EMAIL_PORT", "1025"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Hearth <no-reply@hearth.local>")
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6380/1")
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6380/2")
+# A task is acknowledged only after it ran, and re-queued if its worker dies:
+# an accepted task is never lost to a killed node.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+
+SENTRY_DSN = env("SENTRY_DSN", "")
+
+
+def deployable_settings(service_name: str) -> dict[str, Any]:
+    """What differs between deployables: the context installed, the URLconf, the
+    database role and schema, the cache prefix, the Celery queue and the log label.
+
+    The settings module of a deployable applies it with globals().update(), which
+    keeps each of those modules to the one line that names its service.
+    """
+    return _settings_for(SERVICES[service_name], apps=[f"apps.{service_name}"])
+
+
+def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
+    init_sentry(dsn=SENTRY_DSN, service=service.name, environment=HEARTH_ENV)
+    return {
+        "HEARTH_SERVICE": service.name,
+        "INSTALLED_APPS": [*PLATFORM_APPS, *apps],
+        "ROOT_URLCONF": f"config.urls.{service.name}",
+        "DATABASES": {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "HOST": env("DATABASE_HOST", "127.0.0.1"),
+                "PORT": env("DATABASE_PORT", "5433"),
+                "NAME": env("DATABASE_NAME", "hearth"),
+                "USER": env("DATABASE_USER", service.db_role),
+                "PASSWORD": env("DATABASE_PASSWORD", ""),
+                "CONN_MAX_AGE": 60,
+                "CONN_HEALTH_CHECKS": True,
+                "OPTIONS": {
+                    # The role may use only its own schema; search_path makes every
+                    # table, django_migrations included, land there and not in public.
+                    "options": f"-c search_path={service.db_schema}",
+                    "connect_timeout": 3,
+                },
+                "TEST": {"NAME": env("DATABASE_TEST_NAME", "hearth_test")},
+            }
+        },
+        "CACHES": {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": service.name,
+                "OPTIONS": {
+                    # Fail fast: a slow cache must not make a request slow.
+                    "SOCKET_CONNECT_TIMEOUT": 1,
+                    "SOCKET_TIMEOUT": 1,
+                },
+            }
+        },
+        "CELERY_TASK_DEFAULT_QUEUE": service.name,
+        # What the deployable publishes (its contracts) and consumes; dotted paths
+        # so the kernel's event commands never import a context.
+        "HEARTH_EVENT_CATALOGUES": [f"{app}.contracts.EVENTS" for app in apps],
+        "HEARTH_EVENT_CONSUMERS": [],
+        "LOGGING": logging_config(service=service.name),
+    }

@@ -1,0 +1,6 @@
+"""Settings of the payments deployable."""
+
+from config.settings.base import *
+from config.settings.base import deployable_settings
+
+globals().update(deployable_settings("payments"))

@@ -1,0 +1,60 @@
+"""One settings module per deployable, chosen by HEARTH_SERVICE."""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from config.services import SERVICES
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_each_deployable_installs_its_context_and_the_kernel_only(name):
+    module = importlib.import_module(f"config.settings.{name}")
+    contexts = [app for app in module.INSTALLED_APPS if app.startswith("apps.")]
+    assert contexts == [f"apps.{name}"]
+    assert "kernel" in module.INSTALLED_APPS
+    assert f"config.urls.{name}" == module.ROOT_URLCONF
+    assert module.DATABASES["default"]["USER"] == f"hearth_{name}"
+    assert module.DATABASES["default"]["OPTIONS"]["options"] == f"-c search_path={name}"
+    assert name == module.CELERY_TASK_DEFAULT_QUEUE
+
+
+def _run_manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    """manage.py in a fresh process whose environment names no deployable but the given one."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "HEARTH_SERVICE", "DJANGO_SECRET_KEY"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **environment},
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+
+
+def test_the_environment_variable_picks_the_deployable():
+    result = _run_manage("diffsettings", "--all", HEARTH_SERVICE="payments")
+    assert result.returncode == 0, result.stderr
+    assert "ROOT_URLCONF = 'config.urls.payments'" in result.stdout
+
+
+@pytest.mark.parametrize("service", [{}, {"HEARTH_SERVICE": "billing"}])
+def test_an_unknown_deployable_is_refused_with_the_valid_names(service):
+    result = _run_manage("check", **service)
+    assert result.returncode != 0
+    assert "HEARTH_SERVICE must name a deployable" in result.stderr
+    assert "listings" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _run_manage("check", HEARTH_ENV="production", HEARTH_SERVICE="accounts")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr

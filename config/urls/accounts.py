@@ -1,0 +1,3 @@
+from config.urls import service_urlpatterns
+
+urlpatterns = service_urlpatterns("accounts")

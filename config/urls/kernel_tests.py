@@ -1,0 +1,3 @@
+from config.urls import probe_urlpatterns
+
+urlpatterns = probe_urlpatterns()

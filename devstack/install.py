@@ -1,0 +1,275 @@
+"""Install what the local stack runs, and create its state once.
+
+Every step checks first and does nothing when its work is done, so running it
+again is fast. Only the servers' software comes from outside: Debian packages,
+PyPI (requirements/local.txt) and Maven Central (devstack/pom.xml).
+"""
+
+import base64
+import hashlib
+import os
+import pwd
+import shutil
+import stat
+import sys
+import uuid
+import zipfile
+from pathlib import Path
+
+from devstack import programs
+from devstack.layout import (
+    DOWNLOAD_DIR,
+    ES_ARTIFACT,
+    ES_CONFIG,
+    ES_DATA,
+    ES_DIR,
+    ES_HOME,
+    ES_LOGS,
+    ES_TMP,
+    ES_VERSION,
+    KAFKA_DATA,
+    KAFKA_DIR,
+    KAFKA_LIBS,
+    LOG_DIR,
+    MAIL_DIR,
+    NGINX_DIR,
+    PG_BIN,
+    POM,
+    POSTGRES_DATA,
+    POSTGRES_DIR,
+    POSTGRES_SOCKET_DIR,
+    REDIS_DIR,
+    REQUIREMENTS,
+    ROOT,
+    RUN_DIR,
+    SERVICE_USER,
+    STAMP_DIR,
+    VAR,
+    VENDOR_DIR,
+    VENV,
+    VENV_PYTHON,
+)
+from devstack.shell import fail, find_program, run, say, step
+
+# A program the stack runs -> the Debian package that provides it.
+DEBIAN_PACKAGES = {
+    str(PG_BIN / "postgres"): "postgresql",
+    "redis-server": "redis-server",
+    "nginx": "nginx-light",
+    "mvn": "maven",
+}
+
+
+def install() -> None:
+    """Everything `up` needs before it can start a program."""
+    install_software()
+    prepare_directories()
+    programs.render_configs()
+    initialize_postgres()
+    format_kafka_storage()
+
+
+def install_software() -> None:
+    install_debian_packages()
+    create_service_user()
+    install_python_packages()
+    install_kafka()
+    install_elasticsearch()
+
+
+# --- software ---------------------------------------------------------------
+
+
+def missing_debian_packages() -> list[str]:
+    def present(program: str) -> bool:
+        return Path(program).exists() if program.startswith("/") else bool(find_program(program))
+
+    return [package for program, package in DEBIAN_PACKAGES.items() if not present(program)]
+
+
+def install_debian_packages() -> None:
+    missing = missing_debian_packages()
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise fail(f"missing Debian packages; run: sudo apt-get install {' '.join(missing)}")
+    step(f"installing Debian packages: {' '.join(missing)}")
+    run(["apt-get", "update"])
+    run(
+        ["apt-get", "install", "-y", "--no-install-recommends", *missing],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def create_service_user() -> None:
+    if SERVICE_USER is None or user_exists(SERVICE_USER):
+        return
+    step(f"creating system user {SERVICE_USER} (PostgreSQL and Elasticsearch refuse root)")
+    run(
+        [
+            *("useradd", "--system", "--user-group", "--no-create-home"),
+            *("--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_USER),
+        ]
+    )
+
+
+def user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def install_python_packages() -> None:
+    fresh = not VENV_PYTHON.exists()
+    if fresh:
+        step("creating the virtualenv .venv")
+        run([sys.executable, "-m", "venv", VENV])
+    pip_install = [VENV_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if fresh or is_stale("requirements", REQUIREMENTS):
+        step("installing requirements/local.txt")
+        run([*pip_install, "--require-hashes", "-r", REQUIREMENTS], cwd=ROOT)
+        mark_done("requirements")
+    pyproject = ROOT / "pyproject.toml"
+    if fresh or is_stale("editable", pyproject):
+        step("installing Hearth itself, editable (apps, config, kernel)")
+        run([*pip_install, "--no-deps", "-e", "."], cwd=ROOT)
+        mark_done("editable")
+
+
+def is_stale(stamp: str, source: Path) -> bool:
+    """True when `source` changed since the step named `stamp` last succeeded."""
+    stamp_file = STAMP_DIR / f"{stamp}.stamp"
+    return not stamp_file.exists() or stamp_file.stat().st_mtime < source.stat().st_mtime
+
+
+def mark_done(stamp: str) -> None:
+    STAMP_DIR.mkdir(parents=True, exist_ok=True)
+    (STAMP_DIR / f"{stamp}.stamp").touch()
+
+
+def install_kafka() -> None:
+    # The stamp holds the pom's hash: an interrupted copy or a version bump re-fetches.
+    stamp = KAFKA_LIBS.parent / "pom.sha256"
+    wanted = hashlib.sha256(POM.read_bytes()).hexdigest()
+    if KAFKA_LIBS.is_dir() and stamp.exists() and stamp.read_text() == wanted:
+        return
+    step("fetching the Kafka broker's jars from Maven Central")
+    shutil.rmtree(KAFKA_LIBS, ignore_errors=True)
+    run(
+        [
+            *("mvn", "-B", "-q", "-f", POM, "dependency:copy-dependencies"),
+            *("-DincludeScope=runtime", f"-DoutputDirectory={KAFKA_LIBS}"),
+        ],
+        quiet=True,  # Maven 3.8 prints stray colour codes even with -B -q
+    )
+    stamp.write_text(wanted)
+
+
+def install_elasticsearch() -> None:
+    if (ES_HOME / "bin" / "elasticsearch").exists():
+        return
+    if programs.elasticsearch_java_home() is None:
+        raise fail("Elasticsearch needs a JDK 21 or newer under /usr/lib/jvm; none was found")
+    step(f"fetching Elasticsearch {ES_VERSION} (integ-test zip) from Maven Central")
+    archive = DOWNLOAD_DIR / f"elasticsearch-{ES_VERSION}.zip"
+    if not archive.exists():
+        run(
+            [
+                *("mvn", "-B", "-q", "-f", POM, "dependency:copy"),
+                *(f"-Dartifact={ES_ARTIFACT}", f"-DoutputDirectory={DOWNLOAD_DIR}"),
+            ],
+            quiet=True,
+        )
+    say(f"unpacking {archive.name} into {ES_HOME.relative_to(ROOT)}")
+    unpack(archive, member=ES_HOME.name, target=ES_HOME)
+
+
+def unpack(archive: Path, member: str, target: Path) -> None:
+    """Unzip `member` (the archive's top folder) to `target`, keeping file modes.
+
+    Unpacks beside the target and renames, so a half-unpacked tree is never taken
+    for an installed one.
+    """
+    staging = target.parent / f".{target.name}.unpacking"
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zipped:
+        for info in zipped.infolist():
+            path = Path(zipped.extract(info, staging))
+            # zipfile drops the Unix mode, and bin/ must stay executable.
+            mode = info.external_attr >> 16
+            if mode:
+                path.chmod(stat.S_IMODE(mode))
+    (staging / member).rename(target)
+    shutil.rmtree(staging)
+
+
+# --- state --------------------------------------------------------------------
+
+
+def prepare_directories() -> None:
+    for directory in (LOG_DIR, RUN_DIR, MAIL_DIR, REDIS_DIR, KAFKA_DATA, NGINX_DIR, VENDOR_DIR):
+        directory.mkdir(parents=True, exist_ok=True)
+    VAR.chmod(0o755)  # the service user must be able to pass through it
+    for directory in (POSTGRES_DIR, POSTGRES_SOCKET_DIR, ES_DIR, ES_DATA, ES_LOGS, ES_TMP):
+        make_service_user_dir(directory)
+    copy_elasticsearch_config()
+    check_service_user_can_reach(VAR)
+
+
+def make_service_user_dir(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    if SERVICE_USER:
+        shutil.chown(directory, SERVICE_USER, SERVICE_USER)
+
+
+def copy_elasticsearch_config() -> None:
+    """A writable copy of the distribution's config: Elasticsearch writes its keystore there."""
+    if ES_CONFIG.exists():
+        return
+    shutil.copytree(ES_HOME / "config", ES_CONFIG)
+    if SERVICE_USER:
+        for path in [ES_CONFIG, *ES_CONFIG.rglob("*")]:
+            shutil.chown(path, SERVICE_USER, SERVICE_USER)
+
+
+def check_service_user_can_reach(path: Path) -> None:
+    if SERVICE_USER is None:
+        return
+    for folder in [path, *path.parents]:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            raise fail(
+                f"{folder} is closed to other users, so {SERVICE_USER} cannot reach {path}: "
+                f"run `chmod o+x {folder}` or clone the repository elsewhere"
+            )
+
+
+def as_service_user() -> dict:
+    """subprocess arguments that run a command as the service user (no root groups kept)."""
+    if SERVICE_USER is None:
+        return {}
+    return {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []}
+
+
+def initialize_postgres() -> None:
+    if (POSTGRES_DATA / "PG_VERSION").exists():
+        return
+    step("creating the PostgreSQL cluster in var/postgres/data")
+    initdb = [PG_BIN / "initdb", "-D", POSTGRES_DATA, "-U", "postgres", "--auth=trust"]
+    run(
+        [*initdb, "-E", "UTF8", "--locale=C"],
+        cwd=POSTGRES_DIR,
+        quiet=True,
+        **as_service_user(),
+    )
+
+
+def format_kafka_storage() -> None:
+    if (KAFKA_DATA / "meta.properties").exists():
+        return
+    step("formatting Kafka's storage (single KRaft node)")
+    # Kafka's cluster ids are a random UUID in unpadded URL-safe base64.
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    command = programs.kafka_command("kafka.tools.StorageTool", "format", "--standalone")
+    run([*command, "-t", cluster_id, "-c", KAFKA_DIR / "server.properties"], quiet=True)

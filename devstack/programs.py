@@ -1,0 +1,484 @@
+"""What the local stack runs: each program's command, where it answers and how to
+tell it is healthy, and the config files those programs read (rendered from
+devstack/templates/ into var/)."""
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import smtplib
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.layout import (
+    ES_CONFIG,
+    ES_DATA,
+    ES_DIR,
+    ES_HOME,
+    ES_LOGS,
+    ES_PORT,
+    ES_TMP,
+    GATEWAY_PORT,
+    HOST,
+    KAFKA_CONTROLLER_PORT,
+    KAFKA_DATA,
+    KAFKA_DIR,
+    KAFKA_LIBS,
+    KAFKA_PORT,
+    LOG_DIR,
+    MAIL_DIR,
+    NGINX_DIR,
+    PG_BIN,
+    POSTGRES_DATA,
+    POSTGRES_DIR,
+    POSTGRES_PORT,
+    POSTGRES_SOCKET_DIR,
+    REDIS_DIR,
+    REDIS_PORT,
+    ROOT,
+    RUN_DIR,
+    SERVICE_USER,
+    SERVICES,
+    SMTP_PORT,
+    SUPERVISOR_CONF,
+    SUPERVISOR_PIDFILE,
+    SUPERVISOR_SOCKET,
+    TEMPLATES,
+    VENV_BIN,
+    VENV_PYTHON,
+)
+from devstack.shell import find_program, run
+
+# The gateway sends `/` and `/static/` here until there is a dedicated front end.
+HOME_SERVICE = "listings"
+GUNICORN_CONF = ROOT / "config" / "gunicorn_conf.py"
+NGINX_CONF = NGINX_DIR / "nginx.conf"
+# Small fixed heaps keep the idle stack small.
+KAFKA_HEAP = ("-Xms256m", "-Xmx512m")
+# Elasticsearch pre-touches its whole heap by default; locally, pages come as used.
+ES_JAVA_OPTS = "-Xms512m -Xmx512m -XX:-AlwaysPreTouch"
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    group: str  # the supervisord group: "infra" or "apps"
+    command: tuple
+    endpoint: str  # where it answers, for people
+    probe: Callable[[], bool] | None  # None: running under supervisord is all we can check
+    ports: tuple[int, ...] = ()
+    user: str | None = None
+    directory: Path = ROOT
+    environment: Mapping[str, str] = field(default_factory=dict)
+    stopsignal: str = "TERM"
+    stopwaitsecs: int = 10
+    startsecs: int = 1
+    watched_files: tuple[Path, ...] = ()  # read at start: `up` restarts it when they change
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.group}:{self.name}"
+
+    @property
+    def log(self) -> Path:
+        return LOG_DIR / f"{self.name}.log"
+
+
+def service_environment(service: str | None = None) -> dict[str, str]:
+    """The caller's environment, with HEARTH_SERVICE alone choosing Django's settings.
+
+    A DJANGO_SETTINGS_MODULE left in the caller's shell would override it.
+    """
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    if service:
+        environment["HEARTH_SERVICE"] = service
+    return environment
+
+
+# --- health probes: each returns within seconds; `healthy` turns errors into False ---
+
+
+def healthy(probe: Callable[[], bool]) -> bool:
+    try:
+        return probe()
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def answers_200(url: str) -> Callable[[], bool]:
+    return lambda: http_get(url)[0] == 200
+
+
+def postgres_ready() -> bool:
+    command = [PG_BIN / "pg_isready", "-q", "-h", HOST, "-p", str(POSTGRES_PORT), "-U", "postgres"]
+    return subprocess.run(command, check=False).returncode == 0
+
+
+def redis_ready() -> bool:
+    with socket.create_connection((HOST, REDIS_PORT), timeout=2) as connection:
+        connection.sendall(b"PING\r\n")
+        return connection.recv(16).startswith(b"+PONG")
+
+
+def kafka_ready() -> bool:
+    # A metadata answer means the broker has joined its controller, unlike an open port.
+    # The venv's confluent-kafka speaks the protocol; this script stays stdlib-only.
+    snippet = (
+        "from confluent_kafka.admin import AdminClient;"
+        f"AdminClient({{'bootstrap.servers': '{HOST}:{KAFKA_PORT}'}}).list_topics(timeout=2)"
+    )
+    command = [VENV_PYTHON, "-c", snippet]
+    return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode == 0
+
+
+def elasticsearch_ready() -> bool:
+    status, body = http_get(f"http://{HOST}:{ES_PORT}/_cluster/health")
+    return status == 200 and json.loads(body)["status"] in ("green", "yellow")
+
+
+def smtp_ready() -> bool:
+    # An explicit local_hostname avoids a reverse DNS lookup that hangs without a network.
+    with smtplib.SMTP(HOST, SMTP_PORT, local_hostname="localhost", timeout=2) as smtp:
+        return smtp.noop()[0] == 250
+
+
+# --- the programs -----------------------------------------------------------------
+
+
+def all_programs() -> list[Program]:
+    return infra_programs() + app_programs()
+
+
+def infra_programs() -> list[Program]:
+    return [postgres(), redis(), kafka(), elasticsearch(), smtp()]
+
+
+def app_programs() -> list[Program]:
+    services = [gunicorn(name, service.port) for name, service in SERVICES.items()]
+    relays = [relay(name) for name in SERVICES]
+    workers = [celery(name) for name, service in SERVICES.items() if service.celery_worker]
+    return [gateway(), *services, *relays, *workers]
+
+
+def program_path(name: str) -> str:
+    """A program's full path once installed; its bare name before, for display."""
+    return str(find_program(name) or name)
+
+
+def postgres() -> Program:
+    settings = {
+        "port": POSTGRES_PORT,
+        "listen_addresses": HOST,
+        "unix_socket_directories": POSTGRES_SOCKET_DIR,
+        "shared_buffers": "128MB",
+        "max_connections": 200,
+        # Local data is disposable: skipping disk flushes makes migrations and tests fast.
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+    }
+    options = [part for key, value in settings.items() for part in ("-c", f"{key}={value}")]
+    return Program(
+        name="postgres",
+        group="infra",
+        command=(PG_BIN / "postgres", "-D", POSTGRES_DATA, *options),
+        endpoint=f"postgresql://postgres@{HOST}:{POSTGRES_PORT}/hearth",
+        probe=postgres_ready,
+        ports=(POSTGRES_PORT,),
+        user=SERVICE_USER,
+        directory=POSTGRES_DIR,
+        # supervisord keeps root's HOME, which the service user cannot read.
+        environment={"HOME": str(POSTGRES_DIR)},
+        stopsignal="INT",  # "fast" shutdown; TERM would wait for every client to leave
+        stopwaitsecs=30,
+    )
+
+
+def redis() -> Program:
+    return Program(
+        name="redis",
+        group="infra",
+        command=(program_path("redis-server"), REDIS_DIR / "redis.conf"),
+        endpoint=f"redis://{HOST}:{REDIS_PORT}",
+        probe=redis_ready,
+        ports=(REDIS_PORT,),
+        directory=REDIS_DIR,
+        watched_files=(REDIS_DIR / "redis.conf",),
+    )
+
+
+def kafka_command(main_class: str, *arguments, jvm_options: tuple = ()) -> tuple:
+    """A JVM running one of Kafka's classes, logging to stdout through log4j2."""
+    return (
+        program_path("java"),
+        *jvm_options,
+        f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}",
+        "-cp",
+        f"{KAFKA_LIBS}/*",  # java expands the wildcard itself
+        main_class,
+        *arguments,
+    )
+
+
+def kafka() -> Program:
+    server_properties = KAFKA_DIR / "server.properties"
+    return Program(
+        name="kafka",
+        group="infra",
+        command=kafka_command("kafka.Kafka", server_properties, jvm_options=KAFKA_HEAP),
+        endpoint=f"{HOST}:{KAFKA_PORT} (controller {KAFKA_CONTROLLER_PORT})",
+        probe=kafka_ready,
+        ports=(KAFKA_PORT, KAFKA_CONTROLLER_PORT),
+        directory=KAFKA_DIR,
+        watched_files=(server_properties, KAFKA_DIR / "log4j2.properties"),
+        stopwaitsecs=60,  # a controlled shutdown flushes and closes every partition
+    )
+
+
+def elasticsearch_java_home() -> Path | None:
+    """The newest JDK in /usr/lib/jvm: Elasticsearch 8.19 needs Java 21+, Debian 12 ships 17."""
+    found = []
+    for release in Path("/usr/lib/jvm").glob("*/release"):
+        version = re.search(r'^JAVA_VERSION="(\d+)', release.read_text(), re.MULTILINE)
+        if version and int(version.group(1)) >= 21:
+            found.append((int(version.group(1)), release.parent))
+    return max(found)[1] if found else None
+
+
+def elasticsearch() -> Program:
+    return Program(
+        name="elasticsearch",
+        group="infra",
+        command=(ES_HOME / "bin" / "elasticsearch",),
+        endpoint=f"http://{HOST}:{ES_PORT}",
+        probe=elasticsearch_ready,
+        ports=(ES_PORT,),
+        user=SERVICE_USER,
+        directory=ES_DIR,  # the JVM writes gc.log and any heap dump to its working directory
+        watched_files=(ES_CONFIG / "elasticsearch.yml",),
+        environment={
+            "ES_JAVA_HOME": str(elasticsearch_java_home() or ""),
+            "ES_JAVA_OPTS": ES_JAVA_OPTS,
+            "ES_PATH_CONF": str(ES_CONFIG),
+            "ES_TMPDIR": str(ES_TMP),
+            "HOME": str(ES_DIR),
+        },
+        stopwaitsecs=60,
+    )
+
+
+def smtp() -> Program:
+    sink = ROOT / "devstack" / "smtp_sink.py"
+    return Program(
+        name="smtp",
+        group="infra",
+        command=(
+            *(VENV_PYTHON, sink),
+            *("--host", HOST, "--port", SMTP_PORT, "--maildir", MAIL_DIR),
+        ),
+        endpoint=f"smtp://{HOST}:{SMTP_PORT} -> var/mail/",
+        probe=smtp_ready,
+        ports=(SMTP_PORT,),
+        watched_files=(sink,),
+    )
+
+
+def nginx_command(*options: str) -> tuple:
+    return (program_path("nginx"), "-p", NGINX_DIR, "-e", "stderr", "-c", NGINX_CONF, *options)
+
+
+def validate_gateway_config() -> None:
+    """`nginx -t`: a config error shows here, not as a gateway restarting in a loop."""
+    run(list(nginx_command("-t")), quiet=True)
+
+
+def gateway() -> Program:
+    return Program(
+        name="gateway",
+        group="apps",
+        command=nginx_command(),
+        watched_files=(NGINX_CONF,),
+        endpoint=f"http://{HOST}:{GATEWAY_PORT}",
+        probe=answers_200(f"http://{HOST}:{GATEWAY_PORT}/nginx-health"),
+        ports=(GATEWAY_PORT,),
+        stopsignal="QUIT",  # graceful: finish the requests in flight
+    )
+
+
+def gunicorn(name: str, port: int) -> Program:
+    # Workers, threads and timeouts are in the Django side's gunicorn config, shared
+    # with production; only the port differs between services.
+    return Program(
+        name=name,
+        group="apps",
+        command=(
+            *(VENV_BIN / "gunicorn", "config.wsgi:application"),
+            *("-c", GUNICORN_CONF, "--bind", f"{HOST}:{port}"),
+        ),
+        endpoint=f"http://{HOST}:{port}",
+        probe=answers_200(f"http://{HOST}:{port}/readyz"),
+        ports=(port,),
+        environment={"HEARTH_SERVICE": name},
+        stopwaitsecs=25,  # gunicorn's graceful timeout (20 s) and a margin
+    )
+
+
+def relay(name: str) -> Program:
+    return Program(
+        name=f"{name}-relay",
+        group="apps",
+        command=(VENV_PYTHON, "manage.py", "relay_outbox"),
+        endpoint=f"outbox relay of {name}",
+        probe=None,
+        environment={"HEARTH_SERVICE": name},
+        stopwaitsecs=70,  # a batch in flight may wait out a broker restart (60 s)
+        startsecs=5,
+    )
+
+
+def celery(name: str) -> Program:
+    return Program(
+        name=f"{name}-worker",
+        group="apps",
+        command=(
+            *(VENV_BIN / "celery", "-A", "config.celery", "worker"),
+            *("--loglevel", "INFO", "--concurrency", 2, "-n", f"{name}@%h"),
+        ),
+        endpoint=f"celery worker, queue {name}",
+        probe=None,
+        environment={"HEARTH_SERVICE": name},
+        stopwaitsecs=30,  # a warm shutdown lets running tasks finish
+        startsecs=5,  # import errors crash it within seconds: RUNNING means it got past them
+    )
+
+
+# --- config files -------------------------------------------------------------
+
+
+def render_configs() -> None:
+    render("redis.conf", REDIS_DIR / "redis.conf", host=HOST, port=REDIS_PORT, dir=REDIS_DIR)
+    render(
+        "kafka-server.properties",
+        KAFKA_DIR / "server.properties",
+        host=HOST,
+        port=KAFKA_PORT,
+        controller_port=KAFKA_CONTROLLER_PORT,
+        log_dirs=KAFKA_DATA,
+    )
+    render("kafka-log4j2.properties", KAFKA_DIR / "log4j2.properties")
+    render(
+        "elasticsearch.yml",
+        ES_CONFIG / "elasticsearch.yml",
+        host=HOST,
+        port=ES_PORT,
+        data=ES_DATA,
+        logs=ES_LOGS,
+    )
+    render_nginx()
+    render_supervisord()
+
+
+def render(template: str, target: Path, **values) -> None:
+    """Fill a template's {{name}} placeholders; unlike $ or {}, nginx never uses them."""
+    text = (TEMPLATES / template).read_text()
+    text = re.sub(r"\{\{(\w+)\}\}", lambda match: str(values[match.group(1)]), text)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or target.read_text() != text:
+        target.write_text(text)
+
+
+def render_nginx() -> None:
+    routes = []
+    for name, service in SERVICES.items():
+        upstream = f"http://{HOST}:{service.port}"
+        routes.append(f"location /api/v1/{name}/ {{ proxy_pass {upstream}; }}")
+        routes.append(f"location /{name}/ {{ proxy_pass {upstream}; }}")
+    render(
+        "nginx.conf",
+        NGINX_CONF,
+        nginx_dir=NGINX_DIR,
+        run_dir=RUN_DIR,
+        host=HOST,
+        port=GATEWAY_PORT,
+        service_routes="\n        ".join(routes),
+        home_upstream=f"http://{HOST}:{SERVICES[HOME_SERVICE].port}",
+    )
+
+
+def render_supervisord() -> None:
+    programs = all_programs()
+    groups = [
+        f"[group:{group}]\nprograms={','.join(p.name for p in programs if p.group == group)}"
+        f"\npriority={priority}"
+        for group, priority in (("infra", 100), ("apps", 200))
+    ]
+    render(
+        "supervisord.conf",
+        SUPERVISOR_CONF,
+        root=ROOT,
+        log_dir=LOG_DIR,
+        pidfile=SUPERVISOR_PIDFILE,
+        socket=SUPERVISOR_SOCKET,
+        groups="\n\n".join(groups),
+        programs="\n\n".join(supervisor_section(program) for program in programs),
+    )
+
+
+def digest(files: tuple[Path, ...]) -> str:
+    hashed = hashlib.sha256()
+    for file in files:
+        hashed.update(file.read_bytes() if file.exists() else b"")
+    return hashed.hexdigest()[:16]
+
+
+def supervisor_section(program: Program) -> str:
+    lines = [
+        f"[program:{program.name}]",
+        f"command={shlex.join(str(part) for part in program.command)}",
+        f"directory={program.directory}",
+        "autostart=false",  # `stack.py` starts the infra group alone for `make test`
+        "autorestart=true",
+        f"startsecs={program.startsecs}",
+        f"stopsignal={program.stopsignal}",
+        f"stopwaitsecs={program.stopwaitsecs}",
+        "stopasgroup=true",
+        "killasgroup=true",
+        "redirect_stderr=true",
+        f"stdout_logfile={program.log}",
+        "stdout_logfile_maxbytes=20MB",
+        "stdout_logfile_backups=2",
+    ]
+    if program.user:
+        lines.append(f"user={program.user}")
+    environment = dict(program.environment)
+    if program.watched_files:
+        # Changes with the watched files, so that `supervisorctl update` sees a
+        # changed program and restarts it.
+        environment["DEVSTACK_WATCHED_DIGEST"] = digest(program.watched_files)
+    if environment:
+        pairs = ",".join(f'{key}="{value}"' for key, value in environment.items())
+        lines.append(f"environment={pairs}")
+    # supervisord expands %(name)s in every value: a literal % must be doubled.
+    return "\n".join(lines).replace("%", "%%")

@@ -1,0 +1,192 @@
+"""Consuming events: one consumer group per service, each event applied once.
+
+For each message: decode the envelope, find the handler for its type (types no
+handler wants are skipped), then in one database transaction record the event
+in the inbox and run the handler. The Kafka offset is committed only after that
+transaction commits, so a crash at any point replays the event, and the inbox
+turns the replay into a no-op.
+
+A handler that keeps failing is retried a bounded number of times with backoff,
+then the event goes to the group's dead-letter topic with the error, and the
+consumer moves on. A database that is down is not the event's fault: that is
+retried until the database is back, never dead-lettered.
+"""
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from confluent_kafka import Consumer, KafkaError, Message, Producer
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+
+from kernel.events.context import handling
+from kernel.events.envelope import Envelope
+from kernel.events.kafka import consumer_config, producer_config
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], None]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """What a service consumes: declared in the service's `consumers` module and
+    named in its settings (HEARTH_EVENT_CONSUMERS)."""
+
+    group_id: str  # "hearth.<service>[.<purpose>]"
+    topics: tuple[str, ...]
+    handlers: Mapping[str, Handler]
+    # Empties the read model the handlers build, for a replay from the start.
+    reset_read_model: Callable[[], None] | None = None
+    max_attempts: int = 5
+    backoff_seconds: float = 0.2
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.group_id}.dlq"
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+
+
+class PoisonEvent(Exception):
+    """An event that cannot be applied however often it is retried."""
+
+
+class EventConsumer:
+    def __init__(self, spec: ConsumerSpec, *, stop: threading.Event | None = None) -> None:
+        self.spec = spec
+        self.stop = stop or threading.Event()
+        self.stats = ConsumerStats()
+        self._consumer = Consumer(consumer_config(spec.group_id))
+        self._dead_letters = Producer(producer_config())
+
+    def run(self, *, until_idle_seconds: float | None = None) -> ConsumerStats:
+        """Consume until stopped (SIGTERM sets `stop`), or, for replays and tests,
+        until no message arrived for `until_idle_seconds`."""
+        self._consumer.subscribe(list(self.spec.topics))
+        last_message = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                message = self._consumer.poll(0.5)
+                if message is None:
+                    if until_idle_seconds and time.monotonic() - last_message > until_idle_seconds:
+                        break
+                    continue
+                last_message = time.monotonic()
+                if message.error():
+                    if message.error().code() != KafkaError._PARTITION_EOF:
+                        logger.error("consumer error", extra={"error": str(message.error())})
+                    continue
+                if not self.process(message):
+                    break  # stopped mid-retry: not committed, so it is redelivered
+                self._consumer.commit(message=message, asynchronous=False)
+        finally:
+            # Leaves the group at once, so its partitions move to another member
+            # now rather than after the session timeout.
+            self._consumer.close()
+            self._dead_letters.flush(10)
+        return self.stats
+
+    def process(self, message: Message) -> bool:
+        """Settle one message: applied, duplicate, skipped or dead-lettered. False
+        if the consumer was stopped before it could."""
+        try:
+            envelope = Envelope.from_json(message.value())
+        except (ValueError, KeyError, TypeError) as error:
+            self._dead_letter(message, error)
+            return True
+        handler = self.spec.handlers.get(envelope.event_type)
+        if handler is None:
+            self.stats.skipped += 1
+            return True
+        attempt = 1
+        while not self.stop.is_set():
+            try:
+                self._apply(envelope, handler)
+                return True
+            except (OperationalError, InterfaceError) as error:
+                self._wait_for_database(error)  # not the event's fault: no attempt used
+            except Exception as error:
+                if attempt >= self.spec.max_attempts or isinstance(error, PoisonEvent):
+                    self._dead_letter(message, error)
+                    return True
+                logger.warning(
+                    "event handler failed, retrying",
+                    extra={
+                        "event_id": str(envelope.event_id),
+                        "attempt": attempt,
+                        "error": repr(error),
+                    },
+                )
+                self.stop.wait(self.spec.backoff_seconds * 2 ** (attempt - 1))
+                attempt += 1
+        return False
+
+    def _apply(self, envelope: Envelope, handler: Handler) -> None:
+        close_old_connections()
+        with transaction.atomic():
+            if not self._record_in_inbox(envelope):
+                self.stats.duplicates += 1
+                return
+            with handling(envelope):
+                handler(envelope)
+        self.stats.applied += 1
+
+    def _record_in_inbox(self, envelope: Envelope) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO inbox (consumer_group, event_id, event_type, processed_at) "
+                "VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
+                [self.spec.group_id, envelope.event_id, envelope.event_type],
+            )
+            return cursor.rowcount == 1
+
+    def _wait_for_database(self, error: DatabaseError) -> None:
+        logger.warning("database unavailable, waiting", extra={"error": str(error)})
+        connection.close()
+        self.stop.wait(1.0)
+
+    def _dead_letter(self, message: Message, error: Exception) -> None:
+        headers = [
+            *(message.headers() or []),
+            ("dlq-error", repr(error)[:2000]),
+            ("dlq-traceback", "".join(traceback.format_exception(error))[-8000:]),
+            ("dlq-original-topic", message.topic()),
+            ("dlq-original-partition", str(message.partition())),
+            ("dlq-original-offset", str(message.offset())),
+            ("dlq-consumer-group", self.spec.group_id),
+            ("dlq-failed-at", datetime.now(UTC).isoformat()),
+        ]
+        self._dead_letters.produce(
+            self.spec.dead_letter_topic, key=message.key(), value=message.value(), headers=headers
+        )
+        # The offset is committed right after this returns: the dead letter must be
+        # safely in Kafka first.
+        if self._dead_letters.flush(30) > 0:
+            raise RuntimeError(f"could not write to {self.spec.dead_letter_topic}")
+        self.stats.dead_lettered += 1
+        logger.error(
+            "event dead-lettered",
+            extra={
+                "topic": self.spec.dead_letter_topic,
+                "offset": message.offset(),
+                "error": repr(error),
+            },
+        )

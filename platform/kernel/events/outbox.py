@@ -1,0 +1,75 @@
+"""publish_event: the one way a context publishes an event.
+
+It writes an outbox row in the caller's open transaction and notifies the relay
+on commit. There is no Kafka call here: if the transaction rolls back, the event
+never existed; if it commits, the relay will publish it, even if Kafka is down
+right now.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection
+
+from kernel.events.context import current_causation
+from kernel.events.envelope import Envelope
+from kernel.events.types import ENVELOPE_VALIDATOR, EventType, validate
+from kernel.models import OutboxEvent
+from kernel.observability.context import request_id_var
+
+
+class NotInTransaction(RuntimeError):
+    """publish_event was called outside transaction.atomic()."""
+
+
+# NOTIFY channels are per database and every context shares one database, so
+# each schema's relay listens on a channel of its own: this prefix + the schema.
+NOTIFY_CHANNEL_PREFIX = "hearth_outbox_"
+
+
+def publish_event(
+    event_type: EventType,
+    *,
+    aggregate_id: str | int | uuid.UUID,
+    payload: dict[str, Any],
+) -> Envelope:
+    """Record `event_type` for `aggregate_id` in the current transaction.
+
+    Call inside `transaction.atomic()`, after the change the event describes, and
+    while holding the aggregate's row lock when concurrent writers may change the
+    same aggregate (see OutboxEvent for why). Raises EventSchemaError if the
+    payload does not match the event's schema, NotInTransaction outside a
+    transaction.
+    """
+    if not connection.in_atomic_block:
+        raise NotInTransaction("publish_event must run inside transaction.atomic()")
+    event_type.validate_payload(payload)
+    causation = current_causation()
+    envelope = Envelope(
+        event_id=uuid.uuid4(),
+        event_type=event_type.name,
+        schema_version=event_type.version,
+        source=event_type.source,
+        aggregate_type=event_type.aggregate_type,
+        aggregate_id=str(aggregate_id),
+        occurred_at=datetime.now(UTC),
+        correlation_id=(
+            causation.correlation_id if causation else request_id_var.get() or uuid.uuid4().hex
+        ),
+        causation_id=str(causation.event_id) if causation else None,
+        payload=payload,
+    )
+    data = envelope.to_dict()
+    validate(ENVELOPE_VALIDATOR, data, what=f"envelope of {event_type.name}")
+    OutboxEvent.objects.create(
+        event_id=envelope.event_id,
+        event_type=envelope.event_type,
+        topic=event_type.topic,
+        key=envelope.aggregate_id,
+        envelope=data,
+    )
+    with connection.cursor() as cursor:
+        # Delivered by PostgreSQL only when the transaction commits.
+        cursor.execute("SELECT pg_notify(%s || current_schema(), '')", [NOTIFY_CHANNEL_PREFIX])
+    return envelope

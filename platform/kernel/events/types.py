@@ -1,0 +1,98 @@
+"""Event types and the catalogues contexts publish them in.
+
+A context declares its events in its `contracts` module, each with a JSON Schema
+checked into the repo beside it. Producing an event whose payload does not match
+its schema raises: a bad event must fail the writer's transaction, not reach
+every consumer.
+"""
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+class EventSchemaError(ValueError):
+    """An event does not match the schema it is declared with."""
+
+
+def load_validator(path: Path) -> Draft202012Validator:
+    schema = json.loads(path.read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def validate(validator: Draft202012Validator, instance: Any, *, what: str) -> None:
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        detail = "; ".join(_describe(error) for error in errors)
+        raise EventSchemaError(f"{what} does not match its schema: {detail}")
+
+
+def _describe(error: ValidationError) -> str:
+    location = "/".join(str(part) for part in error.absolute_path) or "(root)"
+    return f"{location}: {error.message}"
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # "<context>.<aggregate>_<verb>"
+    version: int
+    source: str
+    topic: str
+    aggregate_type: str
+    schema_path: Path
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return load_validator(self.schema_path)
+
+    def validate_payload(self, payload: dict[str, Any]) -> None:
+        validate(self.validator, payload, what=f"payload of {self.name} v{self.version}")
+
+    def validate_examples(self) -> None:
+        """A schema documents itself with examples, and they must match it: the
+        contract test every context runs over its catalogue."""
+        examples = self.validator.schema.get("examples", [])
+        if not examples:
+            raise EventSchemaError(f"{self.schema_path.name} has no examples")
+        for example in examples:
+            self.validate_payload(example)
+
+
+@dataclass(frozen=True)
+class EventCatalogue:
+    """The events one context publishes, on its topic hearth.<context>.v<major>."""
+
+    source: str
+    major_version: int = 1
+    schema_dir: Path | None = None
+    events: dict[str, EventType] = field(default_factory=dict)
+
+    @property
+    def topic(self) -> str:
+        return f"hearth.{self.source}.v{self.major_version}"
+
+    def declare(self, name: str, *, version: int, aggregate_type: str) -> EventType:
+        """Declare `<source>.<name>`; its schema is `<schema_dir>/<name>.v<version>.json`."""
+        if self.schema_dir is None:
+            raise ValueError(f"catalogue of {self.source} has no schema_dir")
+        event = EventType(
+            name=f"{self.source}.{name}",
+            version=version,
+            source=self.source,
+            topic=self.topic,
+            aggregate_type=aggregate_type,
+            schema_path=self.schema_dir / f"{name}.v{version}.json",
+        )
+        self.events[event.name] = event
+        return event
+
+
+ENVELOPE_VALIDATOR = load_validator(SCHEMA_DIR / "envelope.v1.json")

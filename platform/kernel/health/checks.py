@@ -1,0 +1,77 @@
+"""Readiness checks: can this deployable do its work right now?
+
+Each check is short and bounded by a timeout so a dead dependency makes the probe
+fail fast instead of hanging the kubelet's request.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import cache
+
+from confluent_kafka.admin import AdminClient
+from django.conf import settings
+from django.db import connection
+from django_redis import get_redis_connection
+
+logger = logging.getLogger(__name__)
+
+KAFKA_TIMEOUT_SECONDS = 1.5
+
+
+def check_database() -> None:
+    """The deployable's own schema is the one in use and has been migrated."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema(), to_regclass('django_migrations') IS NOT NULL")
+        schema, migrated = cursor.fetchone()
+    if schema in (None, "public"):
+        raise RuntimeError(f"search_path resolves to {schema!r}, not the service's schema")
+    if not migrated:
+        raise RuntimeError(f"schema {schema!r} has not been migrated")
+
+
+def check_redis() -> None:
+    get_redis_connection("default").ping()
+
+
+_kafka_lock = threading.Lock()
+
+
+@cache
+def _kafka_admin() -> AdminClient:
+    # One client per process: creating one per probe would open new broker
+    # connections every few seconds.
+    return AdminClient(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "socket.timeout.ms": int(KAFKA_TIMEOUT_SECONDS * 1000),
+            "logger": logging.getLogger("kernel.kafka.admin"),
+        }
+    )
+
+
+def check_kafka() -> None:
+    with _kafka_lock:
+        metadata = _kafka_admin().list_topics(timeout=KAFKA_TIMEOUT_SECONDS)
+    if not metadata.brokers:
+        raise RuntimeError("no Kafka broker answered")
+
+
+READINESS_CHECKS: dict[str, Callable[[], None]] = {
+    "database": check_database,
+    "redis": check_redis,
+    "kafka": check_kafka,
+}
+
+
+def run_checks(checks: dict[str, Callable[[], None]]) -> dict[str, str]:
+    results = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as error:
+            logger.warning("readiness check failed", extra={"check": name, "error": str(error)})
+            results[name] = f"failed: {error}"
+        else:
+            results[name] = "ok"
+    return results

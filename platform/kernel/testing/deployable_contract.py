@@ -1,0 +1,83 @@
+"""Checks every deployable must pass, run inside each context's own test suite.
+
+A context's tests import this module's tests (`from kernel.testing.deployable_contract
+import *`), so each deployable is checked with its own settings: its own role, its
+own schema, its own URLconf and installed apps.
+"""
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+
+PLATFORM_APP_LABELS = {
+    "admin",
+    "auth",
+    "contenttypes",
+    "sessions",
+    "messages",
+    "staticfiles",
+    "rest_framework",
+    "kernel",
+}
+
+
+def _context_label() -> str:
+    return settings.HEARTH_SERVICE
+
+
+def test_installs_only_its_own_context_and_the_platform():
+    labels = {config.label for config in apps.get_app_configs()}
+    assert labels == PLATFORM_APP_LABELS | {_context_label()}
+
+
+def test_no_foreign_key_leaves_the_context():
+    context = _context_label()
+    for model in apps.get_app_config(context).get_models():
+        for field in model._meta.get_fields():
+            target = field.related_model
+            if field.is_relation and target is not None:
+                assert target._meta.app_label == context, (
+                    f"{model.__name__}.{field.name} points into {target._meta.app_label}: "
+                    "contexts refer to each other by id, never by foreign key"
+                )
+
+
+@pytest.mark.django_db
+def test_every_table_lives_in_the_deployables_schema():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        assert cursor.fetchone()[0] == _context_label()
+        cursor.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema = 'public'"
+        )
+        assert cursor.fetchall() == []
+    tables = set(connection.introspection.table_names())
+    for model in apps.get_models():
+        assert model._meta.db_table in tables
+
+
+@pytest.mark.django_db
+def test_probes_answer_through_the_public_prefix(client):
+    prefix = f"/api/v1/{_context_label()}"
+    assert client.get("/healthz").status_code == 200
+    ready = client.get(f"{prefix}/readyz")
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "kafka": "ok"}
+
+
+def test_every_published_event_has_a_valid_schema_with_valid_examples():
+    from kernel.events.registry import published_catalogues
+
+    for catalogue in published_catalogues():
+        assert catalogue.source == _context_label()
+        assert catalogue.topic == f"hearth.{_context_label()}.v{catalogue.major_version}"
+        for event in catalogue.events.values():
+            event.validate_examples()
+
+
+def test_api_root_is_browsable(client):
+    response = client.get(f"/api/v1/{_context_label()}/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "Api Root" in response.content.decode()

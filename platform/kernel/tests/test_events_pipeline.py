@@ -1,0 +1,245 @@
+"""The event backbone end to end, against the real PostgreSQL and Kafka:
+outbox -> relay -> Kafka -> consumer with inbox, dead letters and replay."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, ConfigResource
+from django.conf import settings
+from django.db import connection, transaction
+
+from kernel.events.consumer import ConsumerSpec, EventConsumer
+from kernel.events.kafka import admin_config, producer_config
+from kernel.events.outbox import publish_event
+from kernel.events.replay import replay
+from kernel.events.topics import TopicPolicy, ensure_topics
+from kernel.models import InboxEvent, OutboxEvent
+from kernel.testing.probe import EFFECTS_TABLE, EVENTS, PROBE_RECORDED, RECORDER, record_effect
+from kernel.tests.conftest import events_transactions
+from kernel.tests.eventing import (
+    RelayThread,
+    assert_exactly_once_in_order,
+    read_topic,
+    spawn_manage,
+    unpublished_count,
+    wait_until_published,
+    write_events,
+)
+
+pytestmark = [
+    pytest.mark.integration,
+    events_transactions,
+    pytest.mark.usefixtures("events_db"),
+]
+
+TOPIC = EVENTS.topic
+
+
+def effects() -> list[tuple[str, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT event_id::text, sequence FROM {EFFECTS_TABLE}")
+        return cursor.fetchall()
+
+
+def consume(spec: ConsumerSpec, idle: float = 3.0):
+    """Run a consumer until the topic is drained; its dead-letter topic is created
+    first, as `ensure_topics` does for a deployable's own consumers."""
+    ensure_topics([spec.dead_letter_topic], TopicPolicy.from_settings())
+    return EventConsumer(spec).run(until_idle_seconds=idle)
+
+
+def test_a_rolled_back_transaction_publishes_nothing():
+    class Abort(Exception):
+        pass
+
+    def write_then_fail():
+        with transaction.atomic():
+            publish_event(PROBE_RECORDED, aggregate_id="rb", payload={"sequence": 0, "note": "no"})
+            raise Abort
+
+    with pytest.raises(Abort):
+        write_then_fail()
+    committed = write_events(1, aggregates=1, note="yes")
+
+    with RelayThread():
+        wait_until_published()
+    delivered = read_topic(TOPIC)
+    assert str(committed[0].event_id) in {d.event_id for d in delivered}  # the relay did run
+    assert not OutboxEvent.objects.filter(key="rb").exists()
+    assert not [d for d in delivered if d.body["aggregate_id"] == "rb"]
+
+
+def test_a_committed_event_delivered_twice_has_exactly_one_effect():
+    [envelope] = write_events(1, aggregates=1)
+    with RelayThread():
+        wait_until_published()
+    # Deliver it a second time, as Kafka may after a consumer crash or a relay retry.
+    producer = Producer(producer_config())
+    producer.produce(TOPIC, key=envelope.aggregate_id.encode(), value=envelope.to_json())
+    assert producer.flush(10) == 0
+
+    group = f"hearth.kernel_tests.once-{envelope.event_id.hex[:8]}"
+    stats = consume(ConsumerSpec(group_id=group, topics=(TOPIC,), handlers=RECORDER.handlers))
+
+    mine = [row for row in effects() if row[0] == str(envelope.event_id)]
+    assert len(mine) == 1
+    assert stats.duplicates >= 1
+    assert InboxEvent.objects.filter(consumer_group=group, event_id=envelope.event_id).count() == 1
+
+
+def test_relay_killed_mid_batch_loses_and_duplicates_nothing():
+    relay = spawn_manage("relay_outbox", "--batch-size", "50")
+    written: list = []
+    try:
+        deadline = time.monotonic() + 60
+        # Write while the relay works, and kill it (SIGKILL: no cleanup at all)
+        # three times, each time in the middle of its work.
+        for round_number in range(3):
+            written += write_events(300, aggregates=7, note=f"round {round_number}")
+            assert time.monotonic() < deadline
+            relay.send_signal(signal.SIGKILL)
+            relay.wait(10)
+            relay = spawn_manage("relay_outbox", "--batch-size", "50")
+        wait_until_published(timeout=120)
+    finally:
+        relay.terminate()
+        output, _ = relay.communicate(timeout=30)
+    assert relay.returncode == 0, output
+    assert_exactly_once_in_order(read_topic(TOPIC), written)
+
+
+def _supervisorctl(*arguments: str) -> None:
+    subprocess.run(
+        [
+            str(settings.BASE_DIR / ".venv" / "bin" / "supervisorctl"),
+            "-c",
+            str(settings.BASE_DIR / "var" / "supervisord.conf"),
+            *arguments,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _wait_for_kafka(timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if AdminClient(admin_config()).list_topics(timeout=2).brokers:
+                return
+        except Exception:
+            pass
+        assert time.monotonic() < deadline, "Kafka did not come back"
+        time.sleep(0.5)
+
+
+def test_broker_stop_and_restart_loses_and_duplicates_nothing():
+    written = write_events(100, aggregates=5, note="before")
+    with RelayThread():
+        wait_until_published()
+        _supervisorctl("stop", "infra:kafka")
+        try:
+            written += write_events(200, aggregates=5, note="while down")
+            assert unpublished_count() > 0  # accepted, and waiting in the outbox
+        finally:
+            _supervisorctl("start", "infra:kafka")
+        _wait_for_kafka()
+        written += write_events(100, aggregates=5, note="after")
+        wait_until_published(timeout=120)
+    assert_exactly_once_in_order(read_topic(TOPIC), written)
+
+
+def test_a_poison_event_is_dead_lettered_and_the_consumer_keeps_going():
+    [poison, good] = write_events(2, aggregates=2)
+    with RelayThread():
+        wait_until_published()
+    producer = Producer(producer_config())
+    producer.produce(TOPIC, key=b"garbage", value=b"{not json")
+    assert producer.flush(10) == 0
+
+    def fail_on_poison(envelope):
+        if envelope.event_id == poison.event_id:
+            raise ValueError("this event cannot be applied")
+        record_effect(envelope)
+
+    group = f"hearth.kernel_tests.poison-{poison.event_id.hex[:8]}"
+    spec = ConsumerSpec(
+        group_id=group,
+        topics=(TOPIC,),
+        handlers={PROBE_RECORDED.name: fail_on_poison},
+        max_attempts=3,
+        backoff_seconds=0.01,
+    )
+    stats = consume(spec)
+
+    applied = {event_id for event_id, _ in effects()}
+    assert str(good.event_id) in applied
+    assert str(poison.event_id) not in applied
+    assert stats.dead_lettered == 2
+    dead = read_topic(spec.dead_letter_topic)
+    errors = [d.headers["dlq-error"] for d in dead if d.headers["dlq-consumer-group"] == group]
+    assert len(errors) == 2
+    assert any("this event cannot be applied" in error for error in errors)
+    assert any("JSONDecodeError" in error for error in errors)
+    poisoned = next(d for d in dead if d.headers.get("hearth-event-id") == str(poison.event_id))
+    assert poisoned.headers["dlq-original-topic"] == TOPIC
+
+
+def test_a_new_consumer_group_reads_all_1000_prior_events_from_the_beginning():
+    written = write_events(1000, aggregates=10, note="history")
+    with RelayThread():
+        wait_until_published()
+    group = f"hearth.kernel_tests.newcomer-{written[0].event_id.hex[:8]}"
+    consume(ConsumerSpec(group_id=group, topics=(TOPIC,), handlers=RECORDER.handlers))
+    applied = {event_id for event_id, _ in effects()}
+    assert {str(e.event_id) for e in written} <= applied
+
+
+def test_replay_rebuilds_the_read_model_from_events():
+    written = write_events(50, aggregates=5, note="replayed")
+    with RelayThread():
+        wait_until_published()
+    group = f"hearth.kernel_tests.replay-{written[0].event_id.hex[:8]}"
+    spec = ConsumerSpec(
+        group_id=group,
+        topics=(TOPIC,),
+        handlers=RECORDER.handlers,
+        reset_read_model=RECORDER.reset_read_model,
+    )
+    consume(spec)
+    before = sorted(effects())
+    assert {str(e.event_id) for e in written} <= {event_id for event_id, _ in before}
+
+    replay(spec)
+    assert effects() == []  # the read model was emptied...
+    consume(spec)
+    assert sorted(effects()) == before  # ...and rebuilt, each event once
+
+
+def test_consumer_command_stops_cleanly_on_sigterm():
+    consumer = spawn_manage("consume_events", RECORDER.group_id)
+    time.sleep(8)  # joined the group and polling
+    consumer.send_signal(signal.SIGTERM)
+    output, _ = consumer.communicate(timeout=30)
+    assert consumer.returncode == 0, output
+    assert "consumer hearth.kernel_tests.recorder stopped" in output
+    admin = AdminClient(admin_config())
+    group = admin.describe_consumer_groups([RECORDER.group_id])[RECORDER.group_id].result(15)
+    assert group.members == []
+
+
+def test_ensure_topics_is_idempotent_and_keeps_history_forever():
+    policy = TopicPolicy.from_settings()
+    assert ensure_topics([TOPIC], policy)[TOPIC] == "configured"
+    assert ensure_topics([TOPIC], policy)[TOPIC] == "configured"
+    resource = ConfigResource(ConfigResource.Type.TOPIC, TOPIC)
+    admin = AdminClient(admin_config())
+    config = admin.describe_configs([resource])[resource].result(15)
+    assert config["retention.ms"].value == "-1"
+    assert config["cleanup.policy"].value == "delete"
+    assert config["unclean.leader.election.enable"].value == "false"
+    assert config["min.insync.replicas"].value == str(settings.KAFKA_MIN_INSYNC_REPLICAS)
