@@ -35,11 +35,11 @@ django.setup()
 
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from config.provision import provision_all
 from kernel.events.kafka import consumer_config
-from kernel.events.outbox import publish_event
+from kernel.events.outbox import publish_event, wait_until_published
 from kernel.events.registry import owned_topics
 from kernel.events.topics import TopicPolicy, ensure_topics
 from kernel.testing.probe import EVENTS, PROBE_RECORDED
@@ -58,20 +58,6 @@ def start_relay() -> subprocess.Popen:
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(30)
-
-
-def unpublished() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        return cursor.fetchone()[0]
-
-
-def wait_until_published(timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while unpublished():
-        if time.monotonic() > deadline:
-            raise SystemExit("relay did not drain the outbox in time")
-        time.sleep(0.02)
 
 
 class Receiver(threading.Thread):
@@ -128,7 +114,7 @@ def measure_latency(rate: float, seconds: float) -> dict[str, float]:
     time.sleep(1)  # let the assignment settle at the end offsets
     commits = write_at_rate(rate, seconds)
     achieved = len(commits) / seconds
-    wait_until_published()
+    wait_until_published(timeout=300)
     deadline = time.monotonic() + 30
     while len(set(commits) & set(receiver.arrivals)) < len(commits) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -162,7 +148,7 @@ def measure_throughput(backlog: int) -> dict[str, float]:
     started = time.monotonic()
     relay = start_relay()
     try:
-        wait_until_published()
+        wait_until_published(timeout=300)
     finally:
         elapsed = time.monotonic() - started
         stop(relay)
@@ -184,7 +170,7 @@ def main() -> None:
     ensure_topics(owned_topics(), TopicPolicy.from_settings())
     relay = start_relay()
     try:
-        wait_until_published()  # leftovers from earlier runs
+        wait_until_published(timeout=300)  # leftovers from earlier runs
         results = {
             "idle": measure_latency(args.idle_rate, args.seconds),
             "busy": measure_latency(args.busy_rate, args.seconds),

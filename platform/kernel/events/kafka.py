@@ -2,8 +2,11 @@
 client of every deployable is configured alike."""
 
 import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from django.conf import settings
 
 
@@ -48,3 +51,38 @@ def consumer_config(group_id: str, overrides: dict[str, Any] | None = None) -> d
 
 def admin_config() -> dict[str, Any]:
     return _common()
+
+
+def read_to_end(topic: str, *, tail: int | None = None, timeout: float = 60) -> Iterator[Message]:
+    """Every message of `topic` as it stands now, partition by partition in offset
+    order: from the first offset, or only the last `tail` offsets of each partition.
+
+    Reads by assign(), without joining a group, so no offset is ever committed.
+    Raises TimeoutError rather than return a partial read.
+    """
+    reader = Consumer(consumer_config(f"hearth-reader-{topic}", {"enable.partition.eof": True}))
+    try:
+        partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
+        assignments = []
+        for partition in partitions:
+            low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            if high > low:
+                start = low if tail is None else max(low, high - tail)
+                assignments.append(TopicPartition(topic, partition, start))
+        remaining = {tp.partition for tp in assignments}
+        reader.assign(assignments)
+        deadline = time.monotonic() + timeout
+        while remaining:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}: partitions {sorted(remaining)} not read to the end")
+            message = reader.poll(1.0)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    raise KafkaException(message.error())
+                remaining.discard(message.partition())
+                continue
+            yield message
+    finally:
+        reader.close()

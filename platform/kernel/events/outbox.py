@@ -6,6 +6,7 @@ never existed; if it commits, the relay will publish it, even if Kafka is down
 right now.
 """
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -73,3 +74,18 @@ def publish_event(
         # Delivered by PostgreSQL only when the transaction commits.
         cursor.execute("SELECT pg_notify(%s || current_schema(), '')", [NOTIFY_CHANNEL_PREFIX])
     return envelope
+
+
+def outbox_backlog() -> int:
+    """Committed events not yet in Kafka: near zero while the relay keeps up."""
+    return OutboxEvent.objects.filter(published_at__isnull=True).count()
+
+
+def wait_until_published(*, timeout: float, poll_seconds: float = 0.02) -> None:
+    """Block until the relay has published every committed event (tests, benchmarks,
+    and deploy steps that must not start before the backlog is out)."""
+    deadline = time.monotonic() + timeout
+    while backlog := outbox_backlog():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{backlog} events still unpublished after {timeout} s")
+        time.sleep(poll_seconds)

@@ -14,15 +14,14 @@ and marks the rows found there, so such a batch is not sent twice.
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError, Producer
 from django.db import connection
 
-from kernel.events.kafka import consumer_config, producer_config
+from kernel.events.kafka import producer_config, read_to_end
 from kernel.events.outbox import NOTIFY_CHANNEL_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -186,36 +185,9 @@ class OutboxRelay:
             logger.info("outbox rows found already in Kafka, marked", extra={"marked": marked})
 
     def _event_ids_in_tail(self, topic: str) -> list[str]:
-        # assign() reads without joining the group, so nothing is ever committed.
-        reader = Consumer(
-            consumer_config(f"outbox-reconcile-{topic}", {"enable.partition.eof": True})
-        )
-        try:
-            partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
-            assignments, remaining = [], set()
-            for partition in partitions:
-                low, high = reader.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=10
-                )
-                if high > low:
-                    start = max(low, high - 2 * self.batch_size)
-                    assignments.append(TopicPartition(topic, partition, start))
-                    remaining.add(partition)
-            reader.assign(assignments)
-            ids = []
-            deadline = time.monotonic() + 60
-            while remaining and time.monotonic() < deadline:
-                message = reader.poll(1.0)
-                if message is None:
-                    continue
-                if message.error():
-                    if message.error().code() == KafkaError._PARTITION_EOF:
-                        remaining.discard(message.partition())
-                        continue
-                    raise KafkaException(message.error())
-                header = dict(message.headers() or []).get(EVENT_ID_HEADER)
-                if header is not None:
-                    ids.append(header.decode())
-            return ids
-        finally:
-            reader.close()
+        ids = []
+        for message in read_to_end(topic, tail=2 * self.batch_size):
+            header = dict(message.headers() or []).get(EVENT_ID_HEADER)
+            if header is not None:
+                ids.append(header.decode())
+        return ids

@@ -9,11 +9,10 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 from django.conf import settings
 from django.db import connection, transaction
 
-from kernel.events.kafka import consumer_config
+from kernel.events.kafka import read_to_end
 from kernel.events.outbox import publish_event
 from kernel.events.relay import OutboxRelay
 from kernel.testing.probe import PROBE_RECORDED
@@ -34,19 +33,6 @@ def write_events(count: int, *, aggregates: int, note: str = "", pause: float = 
         if pause:
             time.sleep(pause)
     return envelopes
-
-
-def unpublished_count() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        return cursor.fetchone()[0]
-
-
-def wait_until_published(timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while unpublished_count():
-        assert time.monotonic() < deadline, f"{unpublished_count()} events still unpublished"
-        time.sleep(0.1)
 
 
 class RelayThread:
@@ -104,33 +90,15 @@ class Delivered:
 
 def read_topic(topic: str) -> list[Delivered]:
     """Everything in the topic, from the first offset, in partition order."""
-    reader = Consumer(consumer_config("kernel-tests-reader", {"enable.partition.eof": True}))
-    try:
-        partitions = reader.list_topics(topic, timeout=15).topics[topic].partitions
-        reader.assign([TopicPartition(topic, p, 0) for p in partitions])
-        remaining, found = set(partitions), []
-        deadline = time.monotonic() + 60
-        while remaining and time.monotonic() < deadline:
-            message = reader.poll(1.0)
-            if message is None:
-                continue
-            if message.error():
-                if message.error().code() == KafkaError._PARTITION_EOF:
-                    remaining.discard(message.partition())
-                    continue
-                raise AssertionError(message.error())
-            found.append(
-                Delivered(
-                    partition=message.partition(),
-                    offset=message.offset(),
-                    value=message.value(),
-                    headers={k: v.decode() for k, v in message.headers() or []},
-                )
-            )
-        assert not remaining, f"partitions {remaining} not read to the end in 60 s"
-        return found
-    finally:
-        reader.close()
+    return [
+        Delivered(
+            partition=message.partition(),
+            offset=message.offset(),
+            value=message.value(),
+            headers={k: v.decode() for k, v in message.headers() or []},
+        )
+        for message in read_to_end(topic)
+    ]
 
 
 def assert_exactly_once_in_order(delivered: list[Delivered], envelopes: list) -> None:

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from kernel.events.consumer import ConsumerSpec, EventConsumer
 from kernel.events.kafka import admin_config, producer_config
-from kernel.events.outbox import publish_event
+from kernel.events.outbox import outbox_backlog, publish_event, wait_until_published
 from kernel.events.replay import replay
 from kernel.events.topics import TopicPolicy, ensure_topics
 from kernel.models import InboxEvent, OutboxEvent
@@ -24,8 +24,6 @@ from kernel.tests.eventing import (
     assert_exactly_once_in_order,
     read_topic,
     spawn_manage,
-    unpublished_count,
-    wait_until_published,
     write_events,
 )
 
@@ -65,7 +63,7 @@ def test_a_rolled_back_transaction_publishes_nothing():
     committed = write_events(1, aggregates=1, note="yes")
 
     with RelayThread():
-        wait_until_published()
+        wait_until_published(timeout=90)
     delivered = read_topic(TOPIC)
     assert str(committed[0].event_id) in {d.event_id for d in delivered}  # the relay did run
     assert not OutboxEvent.objects.filter(key="rb").exists()
@@ -75,7 +73,7 @@ def test_a_rolled_back_transaction_publishes_nothing():
 def test_a_committed_event_delivered_twice_has_exactly_one_effect():
     [envelope] = write_events(1, aggregates=1)
     with RelayThread():
-        wait_until_published()
+        wait_until_published(timeout=90)
     # Deliver it a second time, as Kafka may after a consumer crash or a relay retry.
     producer = Producer(producer_config())
     producer.produce(TOPIC, key=envelope.aggregate_id.encode(), value=envelope.to_json())
@@ -140,11 +138,11 @@ def _wait_for_kafka(timeout: float = 90) -> None:
 def test_broker_stop_and_restart_loses_and_duplicates_nothing():
     written = write_events(100, aggregates=5, note="before")
     with RelayThread():
-        wait_until_published()
+        wait_until_published(timeout=90)
         _supervisorctl("stop", "infra:kafka")
         try:
             written += write_events(200, aggregates=5, note="while down")
-            assert unpublished_count() > 0  # accepted, and waiting in the outbox
+            assert outbox_backlog() > 0  # accepted, and waiting in the outbox
         finally:
             _supervisorctl("start", "infra:kafka")
         _wait_for_kafka()
@@ -156,7 +154,7 @@ def test_broker_stop_and_restart_loses_and_duplicates_nothing():
 def test_a_poison_event_is_dead_lettered_and_the_consumer_keeps_going():
     [poison, good] = write_events(2, aggregates=2)
     with RelayThread():
-        wait_until_published()
+        wait_until_published(timeout=90)
     producer = Producer(producer_config())
     producer.produce(TOPIC, key=b"garbage", value=b"{not json")
     assert producer.flush(10) == 0
@@ -192,7 +190,7 @@ def test_a_poison_event_is_dead_lettered_and_the_consumer_keeps_going():
 def test_a_new_consumer_group_reads_all_1000_prior_events_from_the_beginning():
     written = write_events(1000, aggregates=10, note="history")
     with RelayThread():
-        wait_until_published()
+        wait_until_published(timeout=90)
     group = f"hearth.kernel_tests.newcomer-{written[0].event_id.hex[:8]}"
     consume(ConsumerSpec(group_id=group, topics=(TOPIC,), handlers=RECORDER.handlers))
     applied = {event_id for event_id, _ in effects()}
@@ -202,7 +200,7 @@ def test_a_new_consumer_group_reads_all_1000_prior_events_from_the_beginning():
 def test_replay_rebuilds_the_read_model_from_events():
     written = write_events(50, aggregates=5, note="replayed")
     with RelayThread():
-        wait_until_published()
+        wait_until_published(timeout=90)
     group = f"hearth.kernel_tests.replay-{written[0].event_id.hex[:8]}"
     spec = ConsumerSpec(
         group_id=group,
