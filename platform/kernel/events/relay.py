@@ -13,6 +13,7 @@ and marks the rows found there, so such a batch is not sent twice.
 """
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 # restored, while an event id is unique forever, so matching by it can never
 # mark an unpublished event as published.
 EVENT_ID_HEADER = "hearth-event-id"
+RELAY_APPLICATION_NAME = "hearth-outbox-relay"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,12 @@ class OutboxRelay:
         closed and reopened between queries."""
         raw = connection.get_new_connection(connection.get_connection_params())
         raw.autocommit = True
+        # Names the process in pg_stat_activity, so an operator (or a test) can see
+        # which replica holds the leader lock.
+        raw.execute(
+            "SELECT set_config('application_name', %s, false)",
+            [f"{RELAY_APPLICATION_NAME} pid={os.getpid()}"],
+        )
         try:
             yield raw
         finally:

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from kernel.events.consumer import ConsumerSpec, EventConsumer
 from kernel.events.kafka import admin_config, producer_config
 from kernel.events.outbox import outbox_backlog, publish_event, wait_until_published
+from kernel.events.relay import RELAY_APPLICATION_NAME
 from kernel.events.replay import replay
 from kernel.events.topics import TopicPolicy, ensure_topics
 from kernel.models import InboxEvent, OutboxEvent
@@ -106,6 +107,37 @@ def test_relay_killed_mid_batch_loses_and_duplicates_nothing():
         relay.terminate()
         output, _ = relay.communicate(timeout=30)
     assert relay.returncode == 0, output
+    assert_exactly_once_in_order(read_topic(TOPIC), written)
+
+
+def _leading_relay_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database() "
+            "AND a.application_name LIKE %s",
+            [f"{RELAY_APPLICATION_NAME}%"],
+        )
+        [(name,)] = cursor.fetchall()
+    return int(name.rsplit("pid=", 1)[1])
+
+
+def test_two_relay_replicas_publish_once_and_the_standby_takes_over():
+    relays = [spawn_manage("relay_outbox", "--batch-size", "50") for _ in range(2)]
+    try:
+        written = write_events(300, aggregates=7, note="two replicas")
+        wait_until_published(timeout=90)
+        # Kill the replica that leads; the standby must take over the lease.
+        leader = next(r for r in relays if r.pid == _leading_relay_pid())
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(10)
+        written += write_events(300, aggregates=7, note="after failover")
+        wait_until_published(timeout=90)
+    finally:
+        for relay in relays:
+            if relay.poll() is None:
+                relay.terminate()
+            relay.communicate(timeout=90)
     assert_exactly_once_in_order(read_topic(TOPIC), written)
 
 
@@ -216,6 +248,14 @@ def test_replay_rebuilds_the_read_model_from_events():
     assert effects() == []  # the read model was emptied...
     consume(spec)
     assert sorted(effects()) == before  # ...and rebuilt, each event once
+
+    # From a point in time the inbox is kept: re-read events are no-ops.
+    offsets = replay(spec, since=written[25].occurred_at)
+    assert sum(offsets.values()) > 0  # not rewound to the very beginning
+    stats = consume(spec)
+    assert stats.duplicates >= 25
+    assert stats.applied == 0
+    assert sorted(effects()) == before
 
 
 def test_consumer_command_stops_cleanly_on_sigterm():
