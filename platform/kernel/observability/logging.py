@@ -2,6 +2,8 @@
 request id, ready for any log shipper. Django-free so gunicorn can use it too."""
 
 import logging
+import re
+import time
 from typing import Any
 
 from kernel.observability.context import request_id_var
@@ -20,11 +22,38 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class RepeatFilter(logging.Filter):
+    """Lets one line of each kind through per interval.
+
+    librdkafka logs every failed reconnect of every client: while a broker is
+    down that is hundreds of identical lines a minute, which bury everything
+    else. Lines that differ only in numbers (timings, counters) are one kind.
+    """
+
+    _NUMBERS = re.compile(r"\d+")
+
+    def __init__(self, interval_seconds: float = 30.0) -> None:
+        super().__init__()
+        self.interval_seconds = interval_seconds
+        self._last_seen: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = self._NUMBERS.sub("#", f"{record.levelno}{record.getMessage()}")
+        now = time.monotonic()
+        if now - self._last_seen.get(kind, -self.interval_seconds) < self.interval_seconds:
+            return False
+        self._last_seen[kind] = now
+        return True
+
+
 def logging_config(*, service: str, level: str = "INFO") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": ContextFilter, "service": service}},
+        "filters": {
+            "context": {"()": ContextFilter, "service": service},
+            "repeats": {"()": RepeatFilter},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -47,5 +76,6 @@ def logging_config(*, service: str, level: str = "INFO") -> dict[str, Any]:
             "django": {"level": level, "propagate": True},
             "gunicorn.error": {"handlers": ["stdout"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": [], "propagate": False},
+            "kernel.kafka": {"filters": ["repeats"]},
         },
     }

@@ -70,3 +70,17 @@ def test_access_log_line_names_the_request(client, caplog):
     assert record.path == "/healthz"
     assert record.status == 200
     assert record.request_id == "trace-me"
+
+
+def test_repeated_client_lines_are_let_through_once_per_interval():
+    from kernel.observability.logging import RepeatFilter
+
+    repeats = RepeatFilter(interval_seconds=60)
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("kernel.kafka", logging.ERROR, __file__, 1, message, (), None)
+
+    refused = "Connect to 127.0.0.1:9092 failed: Connection refused (after {}ms)"
+    assert repeats.filter(record(refused.format(0)))
+    assert not repeats.filter(record(refused.format(3)))  # same kind, other numbers
+    assert repeats.filter(record("Broker: Coordinator load in progress"))
