@@ -8,7 +8,7 @@ right now.
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -89,3 +89,24 @@ def wait_until_published(*, timeout: float, poll_seconds: float = 0.02) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{backlog} events still unpublished after {timeout} s")
         time.sleep(poll_seconds)
+
+
+def prune_published(*, older_than: timedelta, batch_size: int = 5000) -> int:
+    """Delete rows published more than `older_than` ago; returns how many.
+
+    Kafka keeps every event forever, so a published row is only bookkeeping;
+    pruning keeps the outbox as small as its recent past. Deletes in batches so
+    no single statement holds locks on a large part of the table.
+    """
+    cutoff = datetime.now(UTC) - older_than
+    deleted = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                "WHERE published_at < %s ORDER BY id LIMIT %s)",
+                [cutoff, batch_size],
+            )
+            deleted += cursor.rowcount
+            if cursor.rowcount < batch_size:
+                return deleted

@@ -15,15 +15,17 @@ and marks the rows found there, so such a batch is not sent twice.
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from confluent_kafka import KafkaError, Producer
 from django.db import connection
 
 from kernel.events.kafka import producer_config, read_to_end
-from kernel.events.outbox import NOTIFY_CHANNEL_PREFIX
+from kernel.events.outbox import NOTIFY_CHANNEL_PREFIX, prune_published
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +46,20 @@ class OutboxRow:
 
 
 class OutboxRelay:
+    idle_wait_seconds = 5.0  # a safety net only: commits wake the relay
+    standby_wait_seconds = 1.0  # how soon a standby notices the leader is gone
+    prune_every_seconds = 600.0
+
     def __init__(
         self,
         *,
         batch_size: int = 500,
-        idle_wait_seconds: float = 5.0,
-        standby_wait_seconds: float = 1.0,
+        keep_published: timedelta = timedelta(days=3),
         stop: threading.Event | None = None,
     ) -> None:
         self.batch_size = batch_size
-        self.idle_wait_seconds = idle_wait_seconds  # a safety net only: commits wake the relay
-        self.standby_wait_seconds = standby_wait_seconds
+        self.keep_published = keep_published
+        self._next_prune = 0.0
         self.stop = stop or threading.Event()
         self.published = 0
 
@@ -82,8 +87,17 @@ class OutboxRelay:
                 if len(delivered) < len(rows):
                     self._back_off_and_reconcile()
                 continue
+            self._prune_when_due()
             self._wait_for_commit(session)
         producer.flush(30)
+
+    def _prune_when_due(self) -> None:
+        # Only when idle: pruning never delays publishing.
+        if time.monotonic() >= self._next_prune:
+            pruned = prune_published(older_than=self.keep_published)
+            if pruned:
+                logger.info("pruned published outbox rows", extra={"deleted": pruned})
+            self._next_prune = time.monotonic() + self.prune_every_seconds
 
     # -- database ------------------------------------------------------------------
 

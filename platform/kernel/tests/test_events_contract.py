@@ -70,3 +70,27 @@ def test_readers_ignore_fields_they_do_not_know():
 def test_every_declared_event_has_a_valid_schema_and_examples(event):
     assert event.schema_path.exists(), f"{event.name} v{event.version} has no schema file"
     event.validate_examples()
+
+
+@pytest.mark.django_db
+def test_pruning_deletes_only_rows_published_long_ago():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kernel.events.outbox import prune_published
+
+    with transaction.atomic():
+        old, recent, pending = (
+            publish_event(PROBE_RECORDED, aggregate_id=n, payload={"sequence": n, "note": ""})
+            for n in range(3)
+        )
+    now = timezone.now()
+    OutboxEvent.objects.filter(event_id=old.event_id).update(published_at=now - timedelta(days=4))
+    OutboxEvent.objects.filter(event_id=recent.event_id).update(
+        published_at=now - timedelta(hours=1)
+    )
+
+    assert prune_published(older_than=timedelta(days=3), batch_size=1) == 1
+    remaining = set(OutboxEvent.objects.values_list("event_id", flat=True))
+    assert remaining == {recent.event_id, pending.event_id}
