@@ -107,8 +107,23 @@ def start_infra() -> None:
     infra = programs.infra_programs()
     supervise.start(infra)
     supervise.wait_until_healthy(supervise.program_checks(infra), INFRA_TIMEOUT)
+    create_local_secrets()
     provision_database()
     migrate()
+
+
+def create_local_secrets() -> None:
+    completed = subprocess.run(
+        [VENV_PYTHON, "-m", "config.secrets"],
+        cwd=ROOT,
+        env=programs.service_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise fail(f"creating local secrets failed:\n{completed.stdout}{completed.stderr}")
+    say(completed.stdout.strip())
 
 
 def provision_database() -> None:

@@ -10,3 +10,9 @@ from pathlib import Path
 from kernel.events.types import EventCatalogue
 
 EVENTS = EventCatalogue(source="accounts", schema_dir=Path(__file__).parent / "schemas")
+USER_REGISTERED = EVENTS.declare("user_registered", version=1, aggregate_type="user")
+USER_PROFILE_UPDATED = EVENTS.declare("user_profile_updated", version=1, aggregate_type="user")
+PASSWORD_RESET_REQUESTED = EVENTS.declare(
+    "password_reset_requested", version=1, aggregate_type="user"
+)
+PASSWORD_CHANGED = EVENTS.declare("password_changed", version=1, aggregate_type="user")

@@ -7,6 +7,7 @@ through `deployable_settings`.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,9 @@ PLATFORM_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "kernel",
 ]
 
@@ -117,7 +121,38 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Secure by default: a view that is public says so.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["kernel.auth.authentication.UserTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "kernel.api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "kernel.api.exceptions.exception_handler",
 }
+
+# Tokens: ES256, checked in every deployable against the key ring (kernel.auth).
+HEARTH_JWT_KEY_DIR = env("HEARTH_JWT_KEY_DIR", str(BASE_DIR / "var" / "secrets" / "jwt"))
+SIMPLE_JWT = {
+    "ALGORITHM": "ES256",
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(env("JWT_ACCESS_MINUTES", "10"))),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=int(env("JWT_REFRESH_DAYS", "14"))),
+    "ROTATE_REFRESH_TOKENS": True,
+    "UPDATE_LAST_LOGIN": False,
+    "LEEWAY": 5,  # seconds of clock skew between nodes
+    "USER_ID_CLAIM": "sub",
+    "AUTH_TOKEN_CLASSES": ("kernel.auth.tokens.UserAccessToken",),
+    "TOKEN_USER_CLASS": "kernel.auth.authentication.Principal",
+}
+
+# Where each deployable answers, for the few synchronous calls (kernel.http).
+# Locally its gunicorn port; in Kubernetes its Service, e.g. http://accounts:8000.
+HEARTH_SERVICE_URLS = {
+    name: env(f"{name.upper()}_URL", f"http://127.0.0.1:{service.port}")
+    for name, service in SERVICES.items()
+}
+HEARTH_BREAKER_FAIL_MAX = int(env("HEARTH_BREAKER_FAIL_MAX", "5"))
+HEARTH_BREAKER_RESET_SECONDS = int(env("HEARTH_BREAKER_RESET_SECONDS", "15"))
+# Links in emails point here: the gateway locally, the public host in production.
+HEARTH_PUBLIC_URL = env("HEARTH_PUBLIC_URL", "http://127.0.0.1:8000")
 
 SENTRY_DSN = env("SENTRY_DSN", "")
 
@@ -175,4 +210,13 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
         "HEARTH_EVENT_CATALOGUES": [f"{app}.contracts.EVENTS" for app in apps],
         "HEARTH_EVENT_CONSUMERS": [],
         "LOGGING": logging_config(service=service.name),
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": f"Hearth {service.name} API",
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+            "SWAGGER_UI_DIST": "SIDECAR",  # served by the deployable itself: no CDN
+            "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+            "COMPONENT_SPLIT_REQUEST": True,
+        },
+        "HEARTH_CITUS_PLAN": [f"{app}.sharding.PLAN" for app in apps],
     }

@@ -1,13 +1,17 @@
 """URL layout shared by every deployable.
 
-A deployable serves its full public paths (/api/v1/<service>/..., /<service>/...),
-so it answers the same URLs on its own port as behind the gateway or the Ingress,
+A deployable serves its full public paths (/api/v1/..., /<service>/...), so it
+answers the same URLs on its own port as behind the gateway or the Ingress,
 which route by prefix without rewriting.
 """
 
+from importlib import import_module
+
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from kernel.api.views import api_index_view
 from kernel.health.views import healthz, readyz
 
 
@@ -17,9 +21,14 @@ def probe_urlpatterns() -> list[URLPattern]:
 
 def service_urlpatterns(service: str) -> list[URLPattern | URLResolver]:
     probes = probe_urlpatterns()
+    api = import_module(f"apps.{service}.api.urls").urlpatterns
+    prefix = f"api/v1/{service}/"
     return [
         *probes,  # for the kubelet, which calls the pod directly
-        path(f"api/v1/{service}/", include(probes)),  # the same, through the gateway
-        path(f"api/v1/{service}/", include(f"apps.{service}.api.urls")),
+        path(prefix, include(probes)),  # the same, through the gateway
+        path(prefix, api_index_view(service, api), name="api-index"),
+        path(f"{prefix}schema/", SpectacularAPIView.as_view(), name="schema"),
+        path(f"{prefix}docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        path("api/v1/", include(api)),
         path(f"{service}/admin/", admin.site.urls),
     ]

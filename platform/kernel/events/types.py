@@ -14,6 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -23,9 +24,16 @@ class EventSchemaError(ValueError):
 
 
 def load_validator(path: Path) -> Draft202012Validator:
+    """A schema may `$ref` a sibling file (e.g. a snapshot shared by several events)."""
     schema = json.loads(path.read_text())
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+    def sibling(uri: str) -> Resource:
+        return Resource.from_contents(json.loads((path.parent / Path(uri).name).read_text()))
+
+    return Draft202012Validator(
+        schema, format_checker=FormatChecker(), registry=Registry(retrieve=sibling)
+    )
 
 
 def validate(validator: Draft202012Validator, instance: Any, *, what: str) -> None:

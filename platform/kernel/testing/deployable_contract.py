@@ -18,6 +18,9 @@ PLATFORM_APP_LABELS = {
     "messages",
     "staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "kernel",
 }
 
@@ -77,7 +80,41 @@ def test_every_published_event_has_a_valid_schema_with_valid_examples():
             event.validate_examples()
 
 
-def test_api_root_is_browsable(client):
+def test_api_index_is_browsable_and_links_schema_and_docs(client):
     response = client.get(f"/api/v1/{_context_label()}/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
-    assert "Api Root" in response.content.decode()
+    page = response.content.decode()
+    assert f"Hearth {_context_label()} API" in page
+    assert f"/api/v1/{_context_label()}/schema/" in page
+
+
+def test_openapi_schema_and_docs_are_served(client):
+    schema = client.get(f"/api/v1/{_context_label()}/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert schema.json()["info"]["title"] == f"Hearth {_context_label()} API"
+    docs = client.get(f"/api/v1/{_context_label()}/docs/")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.content.decode()
+
+
+def test_citus_plan_places_every_model_within_citus_rules():
+    from kernel.db.citus import check_plan, deployable_plan
+
+    labels = [
+        model._meta.label
+        for model in apps.get_models()
+        if model._meta.app_label in (_context_label(), "kernel")
+    ]
+    assert check_plan(deployable_plan(), labels) == []
+
+
+@pytest.mark.django_db
+def test_citus_command_prints_the_plan_and_says_citus_is_absent():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("citus", stdout=out)
+    assert "kernel.OutboxEvent: local to the coordinator" in out.getvalue()
+    assert "citus extension is not installed" in out.getvalue()
