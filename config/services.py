@@ -13,6 +13,8 @@ class Service:
     name: str
     port: int  # local gunicorn port; Kubernetes Services listen on 8000 inside the pod
     celery_worker: bool = False
+    celery_beat: bool = False  # periodic tasks (e.g. re-sending stalled work)
+    consumes_events: bool = False  # runs `consume_events` beside its web process
 
     @property
     def db_schema(self) -> str:
@@ -27,10 +29,10 @@ SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
         Service("accounts", 8101),
-        Service("listings", 8102),
-        Service("applications", 8103),
+        Service("listings", 8102, consumes_events=True),
+        Service("applications", 8103, consumes_events=True),
         Service("payments", 8104),
-        Service("notifications", 8105, celery_worker=True),
+        Service("notifications", 8105, celery_worker=True, celery_beat=True, consumes_events=True),
     )
 }
 

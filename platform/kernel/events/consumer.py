@@ -69,6 +69,23 @@ class PoisonEvent(Exception):
     """An event that cannot be applied however often it is retried."""
 
 
+def apply_once(group_id: str, envelope: Envelope, handler: Handler) -> bool:
+    """Record the event in the group's inbox and run the handler, in one transaction.
+    False, and no effect, if the group had already applied it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO inbox (consumer_group, event_id, event_type, processed_at) "
+                "VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
+                [group_id, envelope.event_id, envelope.event_type],
+            )
+            if cursor.rowcount == 0:
+                return False
+        with handling(envelope):
+            handler(envelope)
+    return True
+
+
 class EventConsumer:
     def __init__(self, spec: ConsumerSpec, *, stop: threading.Event | None = None) -> None:
         self.spec = spec
@@ -141,22 +158,10 @@ class EventConsumer:
 
     def _apply(self, envelope: Envelope, handler: Handler) -> None:
         close_old_connections()
-        with transaction.atomic():
-            if not self._record_in_inbox(envelope):
-                self.stats.duplicates += 1
-                return
-            with handling(envelope):
-                handler(envelope)
-        self.stats.applied += 1
-
-    def _record_in_inbox(self, envelope: Envelope) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO inbox (consumer_group, event_id, event_type, processed_at) "
-                "VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
-                [self.spec.group_id, envelope.event_id, envelope.event_type],
-            )
-            return cursor.rowcount == 1
+        if apply_once(self.spec.group_id, envelope, handler):
+            self.stats.applied += 1
+        else:
+            self.stats.duplicates += 1
 
     def _wait_for_database(self, error: DatabaseError) -> None:
         logger.warning("database unavailable, waiting", extra={"error": str(error)})
