@@ -154,6 +154,7 @@ HEARTH_BREAKER_RESET_SECONDS = int(env("HEARTH_BREAKER_RESET_SECONDS", "15"))
 # Links in emails point here: the gateway locally, the public host in production.
 HEARTH_PUBLIC_URL = env("HEARTH_PUBLIC_URL", "http://127.0.0.1:8000")
 
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 SENTRY_DSN = env("SENTRY_DSN", "")
 
 
@@ -198,9 +199,11 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
                 "LOCATION": REDIS_URL,
                 "KEY_PREFIX": service.name,
                 "OPTIONS": {
-                    # Fail fast: a slow cache must not make a request slow.
+                    # Fail fast, and fall through to the database: a slow or dead
+                    # cache must not make a request slow or failed.
                     "SOCKET_CONNECT_TIMEOUT": 1,
                     "SOCKET_TIMEOUT": 1,
+                    "IGNORE_EXCEPTIONS": True,
                 },
             }
         },
