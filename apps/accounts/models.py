@@ -1,0 +1,106 @@
+"""Accounts: who people are and how they prove it.
+
+Citus shards users by id. An email must be unique across all users, which Citus
+can enforce only on the distribution column, so the uniqueness lives in
+EmailClaim, a lookup table keyed (and sharded) by the email itself.
+"""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    RENTER = "renter"
+    LANDLORD = "landlord"
+
+
+class UserManager(BaseUserManager):
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        from apps.accounts.services import user_register
+
+        return user_register(email=email, password=password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.setdefault("role", Role.LANDLORD)
+        return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)
+
+
+class User(AbstractBaseUser):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254)  # unique through EmailClaim
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    # Operations staff: Django admin. There are no per-model permissions; staff
+    # are trusted with their own context's admin (see has_perm).
+    is_staff = models.BooleanField(default=False)
+    is_superuser = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Refresh tokens issued before this are refused (services._password_version).
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        db_table = "accounts_user"
+
+    def __str__(self) -> str:
+        return self.email
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return self.is_active and (self.is_superuser or self.is_staff)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_active and (self.is_superuser or self.is_staff)
+
+
+class EmailClaim(models.Model):
+    """An email address taken by a user: the primary key makes it unique."""
+
+    email = models.CharField(max_length=254, primary_key=True)  # normalised: lower case
+    user_id = models.UUIDField()
+
+    class Meta:
+        db_table = "accounts_email_claim"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class PasswordResetRequest(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_password_reset"
+
+    def __str__(self) -> str:
+        return f"password reset {self.id}"
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
+class RevokedToken(models.Model):
+    """Refresh tokens that may not be used again: rotated, or signed out. Keyed by
+    the token's jti; rows past the token's expiry can be pruned."""
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "accounts_revoked_token"
+
+    def __str__(self) -> str:
+        return self.jti
