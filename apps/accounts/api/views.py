@@ -2,6 +2,7 @@
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
@@ -86,6 +87,7 @@ class LogoutView(PublicView):
 class JwksView(PublicView):
     """The public keys user tokens are signed with (RFC 7517), by key id."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(keyring().jwks(owner="accounts"))
 

@@ -1,7 +1,9 @@
 """The applications context's REST API, served under /api/v1/applications/."""
 
-from rest_framework.routers import DefaultRouter
+from apps.applications.api.views import ApplicationViewSet
+from kernel.api.routers import ApiRouter
 
-router = DefaultRouter()
+router = ApiRouter()
+router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = router.urls

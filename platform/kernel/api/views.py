@@ -12,6 +12,7 @@ def api_index_view(service: str, patterns: list[URLPattern | URLResolver]) -> AP
     class ApiIndex(APIView):
         permission_classes = [AllowAny]
         authentication_classes = []
+        schema = None  # a page of links, not part of the API contract
 
         def get_view_name(self) -> str:
             return f"Hearth {service} API"

@@ -1,0 +1,51 @@
+"""The statuses an application moves through, and the one table of allowed moves.
+
+Every status change goes through `check_transition`, so no code path can, say,
+approve a withdrawn application. Pure: no database, unit-tested on its own.
+"""
+
+from django.db import models
+
+from kernel.api.exceptions import Conflict
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+# Only a submitted application is undecided; every other status is final.
+ALLOWED_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    ApplicationStatus.SUBMITTED: frozenset(
+        {
+            ApplicationStatus.APPROVED,
+            ApplicationStatus.REJECTED,
+            ApplicationStatus.WITHDRAWN,
+            ApplicationStatus.CLOSED,
+        }
+    ),
+    ApplicationStatus.APPROVED: frozenset(),
+    ApplicationStatus.REJECTED: frozenset(),
+    ApplicationStatus.WITHDRAWN: frozenset(),
+    ApplicationStatus.CLOSED: frozenset(),
+}
+
+# A renter may hold at most one application in these per listing.
+ACTIVE_STATUSES = frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED})
+
+
+class InvalidTransition(Conflict):
+    default_code = "invalid_transition"
+
+
+def can_transition(current: str, target: str) -> bool:
+    return ApplicationStatus(target) in ALLOWED_TRANSITIONS[ApplicationStatus(current)]
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise InvalidTransition (409) unless `current` may become `target`."""
+    if not can_transition(current, target):
+        raise InvalidTransition(f"An application that is {current} cannot become {target}.")
