@@ -1,1 +1,6 @@
-PLAN = []
+from kernel.db.citus import Distributed
+
+PLAN = [
+    Distributed("notifications.Recipient", "user_id"),
+    Distributed("notifications.Notification", "id"),
+]

@@ -1,7 +1,9 @@
-"""The notifications context's REST API, served under /api/v1/notifications/."""
+"""The notifications context's REST API, paths relative to /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-router = DefaultRouter()
+from apps.notifications.api.views import NotificationListView
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("notifications", NotificationListView.as_view(), name="notification-list"),
+]

@@ -1,0 +1,125 @@
+"""Events notifications acts on: each creates the notification it owes (a no-op
+if it exists) and, once that is committed, enqueues the task that emails it."""
+
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from apps.accounts import contracts as accounts
+from apps.applications import contracts as applications
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_create, recipient_upsert, recipients_reset
+from apps.notifications.tasks import send_notification
+from kernel.events.consumer import ConsumerSpec
+from kernel.events.envelope import Envelope
+
+Kind = Notification.Kind
+
+
+def on_user_registered(envelope: Envelope) -> None:
+    user = envelope.payload
+    _upsert_recipient(envelope)
+    _notify(
+        envelope,
+        recipient_id=user["user_id"],
+        kind=Kind.WELCOME,
+        context={"full_name": user["full_name"], "role": user["role"]},
+    )
+
+
+def on_user_profile_updated(envelope: Envelope) -> None:
+    _upsert_recipient(envelope)
+
+
+def on_password_reset_requested(envelope: Envelope) -> None:
+    request = envelope.payload
+    _notify(
+        envelope,
+        recipient_id=request["user_id"],
+        kind=Kind.PASSWORD_RESET,
+        context={"request_id": request["request_id"], "expires_at": request["expires_at"]},
+    )
+
+
+def on_application_submitted(envelope: Envelope) -> None:
+    application = envelope.payload["application"]
+    _notify(
+        envelope,
+        recipient_id=application["landlord_id"],
+        kind=Kind.APPLICATION_SUBMITTED,
+        context={
+            **_about(application),
+            "renter_name": application["renter_name"],
+            "occupants": application["occupants"],
+            "message": application["message"],
+        },
+    )
+
+
+def on_application_approved(envelope: Envelope) -> None:
+    _notify_renter(envelope, Kind.APPLICATION_APPROVED)
+
+
+def on_application_rejected(envelope: Envelope) -> None:
+    _notify_renter(envelope, Kind.APPLICATION_REJECTED)
+
+
+def on_application_closed(envelope: Envelope) -> None:
+    _notify_renter(envelope, Kind.APPLICATION_CLOSED, reason=envelope.payload["reason"])
+
+
+def _upsert_recipient(envelope: Envelope) -> None:
+    user = envelope.payload
+    recipient_upsert(
+        user_id=user["user_id"],
+        email=user["email"],
+        full_name=user["full_name"],
+        role=user["role"],
+        as_of=envelope.occurred_at,
+    )
+
+
+def _about(application: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "application_id": application["application_id"],
+        "listing_id": application["listing_id"],
+        "listing_title": application["listing_title"],
+        "move_in_date": application["move_in_date"],
+    }
+
+
+def _notify_renter(envelope: Envelope, kind: str, **context: Any) -> None:
+    application = envelope.payload["application"]
+    _notify(
+        envelope,
+        recipient_id=application["renter_id"],
+        kind=kind,
+        context={**_about(application), **context},
+    )
+
+
+def _notify(envelope: Envelope, *, recipient_id: str, kind: str, context: dict[str, Any]) -> None:
+    notification, created = notification_create(
+        envelope=envelope, recipient_id=recipient_id, kind=kind, context=context
+    )
+    if created:
+        # Robust: a broker hiccup must not fail the committed event; the sweeper
+        # enqueues the notification later instead.
+        transaction.on_commit(partial(send_notification.delay, str(notification.id)), robust=True)
+
+
+NOTIFICATIONS = ConsumerSpec(
+    group_id="hearth.notifications",
+    topics=(accounts.EVENTS.topic, applications.EVENTS.topic),
+    handlers={
+        accounts.USER_REGISTERED.name: on_user_registered,
+        accounts.USER_PROFILE_UPDATED.name: on_user_profile_updated,
+        accounts.PASSWORD_RESET_REQUESTED.name: on_password_reset_requested,
+        applications.APPLICATION_SUBMITTED.name: on_application_submitted,
+        applications.APPLICATION_APPROVED.name: on_application_approved,
+        applications.APPLICATION_REJECTED.name: on_application_rejected,
+        applications.APPLICATION_CLOSED.name: on_application_closed,
+    },
+    reset_read_model=recipients_reset,
+)
