@@ -1,7 +1,9 @@
-"""The listings context's REST API, served under /api/v1/listings/."""
+"""The listings context's REST API, served under /api/v1/listings."""
 
-from rest_framework.routers import DefaultRouter
+from apps.listings.api.views import ListingViewSet
+from kernel.api.routers import ApiRouter
 
-router = DefaultRouter()
+router = ApiRouter()
+router.register("listings", ListingViewSet, basename="listing")
 
 urlpatterns = router.urls

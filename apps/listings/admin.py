@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from apps.listings.models import Listing
+
+
+@admin.register(Listing)
+class ListingAdmin(admin.ModelAdmin):
+    """Read-only: every change goes through the services, which publish its event
+    and retire the cached detail; an edit here would do neither."""
+
+    list_display = ("title", "city", "status", "rent_amount", "rent_currency", "published_at")
+    list_filter = ("status", "country", "pets_allowed", "bedrooms")
+    search_fields = ("title", "city", "postal_code", "street_address")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    exclude = ("search_vector",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
