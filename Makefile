@@ -18,7 +18,7 @@ status:
 infra:
 	$(STACK) infra
 
-test: infra lint
+test: up lint
 	$(VENV)/python devstack/run_tests.py
 
 lint:

@@ -15,6 +15,12 @@ class Service:
     celery_worker: bool = False
     celery_beat: bool = False  # periodic tasks (e.g. re-sending stalled work)
     consumes_events: bool = False  # runs `consume_events` beside its web process
+    # Public API prefixes besides /api/v1/<name>, routed to it by the gateway.
+    extra_api_prefixes: tuple[str, ...] = ()
+
+    @property
+    def api_prefixes(self) -> tuple[str, ...]:
+        return (self.name, *self.extra_api_prefixes)
 
     @property
     def db_schema(self) -> str:
@@ -28,7 +34,7 @@ class Service:
 SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
-        Service("accounts", 8101),
+        Service("accounts", 8101, extra_api_prefixes=("auth",)),
         Service("listings", 8102, consumes_events=True),
         Service("applications", 8103, consumes_events=True),
         Service("payments", 8104),

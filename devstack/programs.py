@@ -178,8 +178,10 @@ def infra_programs() -> list[Program]:
 def app_programs() -> list[Program]:
     services = [gunicorn(name, service.port) for name, service in SERVICES.items()]
     relays = [relay(name) for name in SERVICES]
+    consumers = [consumer(name) for name, service in SERVICES.items() if service.consumes_events]
     workers = [celery(name) for name, service in SERVICES.items() if service.celery_worker]
-    return [gateway(), *services, *relays, *workers]
+    beats = [celery_beat(name) for name, service in SERVICES.items() if service.celery_beat]
+    return [gateway(), *services, *relays, *consumers, *workers, *beats]
 
 
 def program_path(name: str) -> str:
@@ -358,6 +360,34 @@ def relay(name: str) -> Program:
     )
 
 
+def consumer(name: str) -> Program:
+    return Program(
+        name=f"{name}-consumer",
+        group="apps",
+        command=(VENV_PYTHON, "manage.py", "consume_events"),
+        endpoint=f"event consumers of {name}",
+        probe=None,
+        environment={"HEARTH_SERVICE": name},
+        stopwaitsecs=30,  # finishes the event in hand, then leaves the group
+        startsecs=5,
+    )
+
+
+def celery_beat(name: str) -> Program:
+    return Program(
+        name=f"{name}-beat",
+        group="apps",
+        command=(
+            *(VENV_BIN / "celery", "-A", "config.celery", "beat", "--loglevel", "INFO"),
+            *("--schedule", RUN_DIR / f"celerybeat-{name}"),
+        ),
+        endpoint=f"periodic tasks of {name}",
+        probe=None,
+        environment={"HEARTH_SERVICE": name},
+        startsecs=5,
+    )
+
+
 def celery(name: str) -> Program:
     return Program(
         name=f"{name}-worker",
@@ -413,7 +443,9 @@ def render_nginx() -> None:
     routes = []
     for name, service in SERVICES.items():
         upstream = f"http://{HOST}:{service.port}"
-        routes.append(f"location /api/v1/{name}/ {{ proxy_pass {upstream}; }}")
+        # /api/v1/listings and /api/v1/listings/...: no trailing slash in the API.
+        prefixes = "|".join(service.api_prefixes)
+        routes.append(f"location ~ ^/api/v1/({prefixes})(/|$) {{ proxy_pass {upstream}; }}")
         routes.append(f"location /{name}/ {{ proxy_pass {upstream}; }}")
     render(
         "nginx.conf",

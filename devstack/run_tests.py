@@ -21,6 +21,8 @@ from config.services import SERVICES  # noqa: E402
 SUITES: dict[str, tuple[str, list[str]]] = {
     "platform": ("config.settings.kernel_tests", ["platform", "config", "devstack"]),
     **{name: (f"config.settings.{name}", [f"apps/{name}"]) for name in SERVICES},
+    # Last: the journey across every deployable, against the running platform.
+    "e2e": ("config.settings.kernel_tests", ["e2e"]),
 }
 REPORTS = ROOT / "var" / "test-reports"
 

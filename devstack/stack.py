@@ -61,6 +61,7 @@ def cmd_up(_: argparse.Namespace) -> None:
     supervise.wait_until_healthy(
         supervise.program_checks(apps) + gateway_route_checks(apps), APPS_TIMEOUT
     )
+    seed_demo_data()
     print_table(programs.all_programs())
     print("\nThrough the gateway:")
     for name in SERVICES:
@@ -110,6 +111,16 @@ def start_infra() -> None:
     create_local_secrets()
     provision_database()
     migrate()
+
+
+def seed_demo_data() -> None:
+    step("seeding demo data through the API (once)")
+    completed = subprocess.run(
+        [VENV_PYTHON, "devstack/seed.py"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise fail(f"seeding demo data failed:\n{completed.stdout}{completed.stderr}")
+    say(completed.stdout.strip())
 
 
 def create_local_secrets() -> None:
