@@ -394,7 +394,10 @@ def celery(name: str) -> Program:
         group="apps",
         command=(
             *(VENV_BIN / "celery", "-A", "config.celery", "worker"),
-            *("--loglevel", "INFO", "--concurrency", 2, "-n", f"{name}@%h"),
+            # Threads: sending mail is waiting on the network, not computing, so
+            # eight threads keep the queue short at a fraction of eight processes' memory.
+            *("--loglevel", "INFO", "--pool", "threads", "--concurrency", 8),
+            *("-n", f"{name}@%h"),
         ),
         endpoint=f"celery worker, queue {name}",
         probe=None,

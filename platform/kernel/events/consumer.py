@@ -113,7 +113,9 @@ class EventConsumer:
                     continue
                 if not self.process(message):
                     break  # stopped mid-retry: not committed, so it is redelivered
-                self._consumer.commit(message=message, asynchronous=False)
+                # Asynchronous: no broker round trip per event. A commit lost in a
+                # crash only replays events the inbox already holds: no-ops.
+                self._consumer.commit(message=message, asynchronous=True)
         finally:
             # Leaves the group at once, so its partitions move to another member
             # now rather than after the session timeout.
