@@ -115,32 +115,22 @@ def start_infra() -> None:
 
 def seed_demo_data() -> None:
     step("seeding demo data through the API (once)")
-    completed = subprocess.run(
-        [VENV_PYTHON, "devstack/seed.py"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        raise fail(f"seeding demo data failed:\n{completed.stdout}{completed.stderr}")
-    say(completed.stdout.strip())
+    run_python("seeding demo data", "devstack/seed.py")
 
 
 def create_local_secrets() -> None:
-    completed = subprocess.run(
-        [VENV_PYTHON, "-m", "config.secrets"],
-        cwd=ROOT,
-        env=programs.service_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise fail(f"creating local secrets failed:\n{completed.stdout}{completed.stderr}")
-    say(completed.stdout.strip())
+    run_python("creating local secrets", "-m", "config.secrets")
 
 
 def provision_database() -> None:
     step("provisioning the database: roles, the hearth database, a schema per service")
+    run_python("provisioning", "-m", "config.provision")
+
+
+def run_python(what: str, *arguments: str) -> None:
+    """Run the venv's Python; show its output, or fail with it."""
     completed = subprocess.run(
-        [VENV_PYTHON, "-m", "config.provision"],
+        [VENV_PYTHON, *arguments],
         cwd=ROOT,
         env=programs.service_environment(),
         capture_output=True,
@@ -148,7 +138,7 @@ def provision_database() -> None:
         check=False,
     )
     if completed.returncode != 0:
-        raise fail(f"provisioning failed:\n{completed.stdout}{completed.stderr}")
+        raise fail(f"{what} failed:\n{completed.stdout}{completed.stderr}")
     say(completed.stdout.strip())
 
 

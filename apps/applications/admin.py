@@ -5,17 +5,7 @@ and keep the rules; an edit here would do neither."""
 from django.contrib import admin
 
 from apps.applications.models import Application, ListingView
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from kernel.admin import ReadOnlyAdmin
 
 
 @admin.register(Application)

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from apps.listings.models import Listing
+from kernel.admin import ReadOnlyAdmin
 
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
+class ListingAdmin(ReadOnlyAdmin):
     """Read-only: every change goes through the services, which publish its event
     and retire the cached detail; an edit here would do neither."""
 
@@ -14,12 +15,3 @@ class ListingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     exclude = ("search_vector",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
