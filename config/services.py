@@ -17,6 +17,12 @@ class Service:
     consumes_events: bool = False  # runs `consume_events` beside its web process
     # Public API prefixes besides /api/v1/<name>, routed to it by the gateway.
     extra_api_prefixes: tuple[str, ...] = ()
+    publishes_events: bool = True  # has an outbox, so runs a relay
+    package: str = ""  # its Django app; default apps.<name>
+
+    @property
+    def app(self) -> str:
+        return self.package or f"apps.{self.name}"
 
     @property
     def api_prefixes(self) -> tuple[str, ...]:
@@ -34,6 +40,8 @@ class Service:
 SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
+        # The web front door: pages rendered from the contexts' public APIs.
+        Service("frontend", 8100, package="frontend", publishes_events=False),
         Service("accounts", 8101, extra_api_prefixes=("auth",)),
         Service("listings", 8102, consumes_events=True),
         Service("applications", 8103, consumes_events=True),

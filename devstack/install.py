@@ -57,7 +57,9 @@ DEBIAN_PACKAGES = {
     "redis-server": "redis-server",
     "nginx": "nginx-light",
     "mvn": "maven",
+    "chromium": "chromium",  # the browser tests' browser, driven by Playwright
 }
+BROWSER_TOOLS = ROOT / "devstack" / "browser"
 
 
 def install() -> None:
@@ -75,6 +77,7 @@ def install_software() -> None:
     install_python_packages()
     install_kafka()
     install_elasticsearch()
+    install_browser_test_tools()
 
 
 # --- software ---------------------------------------------------------------
@@ -136,6 +139,16 @@ def install_python_packages() -> None:
         step("installing Hearth itself, editable (apps, config, kernel)")
         run([*pip_install, "--no-deps", "-e", "."], cwd=ROOT)
         mark_done("editable")
+
+
+def install_browser_test_tools() -> None:
+    """axe-core, which the browser tests inject into pages, pinned by the lock file."""
+    lock = BROWSER_TOOLS / "package-lock.json"
+    if (BROWSER_TOOLS / "node_modules").is_dir() and not is_stale("browser-tools", lock):
+        return
+    step("installing the browser tests' tools (npm ci in devstack/browser)")
+    run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER_TOOLS)
+    mark_done("browser-tools")
 
 
 def is_stale(stamp: str, source: Path) -> bool:

@@ -55,8 +55,8 @@ from devstack.layout import (
 )
 from devstack.shell import find_program, run
 
-# The gateway sends `/` and `/static/` here until there is a dedicated front end.
-HOME_SERVICE = "listings"
+# The gateway sends every path no API or admin route claims (pages, /static/) here.
+HOME_SERVICE = "frontend"
 GUNICORN_CONF = ROOT / "config" / "gunicorn_conf.py"
 NGINX_CONF = NGINX_DIR / "nginx.conf"
 # Small fixed heaps keep the idle stack small.
@@ -88,6 +88,21 @@ class Program:
     @property
     def log(self) -> Path:
         return LOG_DIR / f"{self.name}.log"
+
+
+def source_files() -> tuple[Path, ...]:
+    """The code the deployables run: a change restarts them on the next `up`, so the
+    running platform (and the journey tests against it) always runs this tree."""
+    roots = [ROOT / name for name in ("apps", "config", "platform", "frontend")]
+    suffixes = {".py", ".html", ".txt", ".json", ".css", ".js"}
+    return tuple(
+        sorted(
+            path
+            for root in roots
+            for path in root.rglob("*")
+            if path.suffix in suffixes and "__pycache__" not in path.parts
+        )
+    )
 
 
 def service_environment(service: str | None = None) -> dict[str, str]:
@@ -177,7 +192,7 @@ def infra_programs() -> list[Program]:
 
 def app_programs() -> list[Program]:
     services = [gunicorn(name, service.port) for name, service in SERVICES.items()]
-    relays = [relay(name) for name in SERVICES]
+    relays = [relay(name) for name, service in SERVICES.items() if service.publishes_events]
     consumers = [consumer(name) for name, service in SERVICES.items() if service.consumes_events]
     workers = [celery(name) for name, service in SERVICES.items() if service.celery_worker]
     beats = [celery_beat(name) for name, service in SERVICES.items() if service.celery_beat]
@@ -335,6 +350,7 @@ def gunicorn(name: str, port: int) -> Program:
     return Program(
         name=name,
         group="apps",
+        watched_files=source_files(),
         command=(
             *(VENV_BIN / "gunicorn", "config.wsgi:application"),
             *("-c", GUNICORN_CONF, "--bind", f"{HOST}:{port}"),
@@ -351,6 +367,7 @@ def relay(name: str) -> Program:
     return Program(
         name=f"{name}-relay",
         group="apps",
+        watched_files=source_files(),
         command=(VENV_PYTHON, "manage.py", "relay_outbox"),
         endpoint=f"outbox relay of {name}",
         probe=None,
@@ -364,6 +381,7 @@ def consumer(name: str) -> Program:
     return Program(
         name=f"{name}-consumer",
         group="apps",
+        watched_files=source_files(),
         command=(VENV_PYTHON, "manage.py", "consume_events"),
         endpoint=f"event consumers of {name}",
         probe=None,
@@ -377,6 +395,7 @@ def celery_beat(name: str) -> Program:
     return Program(
         name=f"{name}-beat",
         group="apps",
+        watched_files=source_files(),
         command=(
             *(VENV_BIN / "celery", "-A", "config.celery", "beat", "--loglevel", "INFO"),
             *("--schedule", RUN_DIR / f"celerybeat-{name}"),
@@ -392,6 +411,7 @@ def celery(name: str) -> Program:
     return Program(
         name=f"{name}-worker",
         group="apps",
+        watched_files=source_files(),
         command=(
             *(VENV_BIN / "celery", "-A", "config.celery", "worker"),
             # Threads: sending mail is waiting on the network, not computing, so
@@ -449,7 +469,7 @@ def render_nginx() -> None:
         # /api/v1/listings and /api/v1/listings/...: no trailing slash in the API.
         prefixes = "|".join(service.api_prefixes)
         routes.append(f"location ~ ^/api/v1/({prefixes})(/|$) {{ proxy_pass {upstream}; }}")
-        routes.append(f"location /{name}/ {{ proxy_pass {upstream}; }}")
+        routes.append(f"location /admin/{name}/ {{ proxy_pass {upstream}; }}")
     render(
         "nginx.conf",
         NGINX_CONF,

@@ -20,7 +20,10 @@ from config.services import SERVICES  # noqa: E402
 
 SUITES: dict[str, tuple[str, list[str]]] = {
     "platform": ("config.settings.kernel_tests", ["platform", "config", "devstack"]),
-    **{name: (f"config.settings.{name}", [f"apps/{name}"]) for name in SERVICES},
+    **{
+        name: (f"config.settings.{name}", [service.app.replace(".", "/")])
+        for name, service in SERVICES.items()
+    },
     # Last: the journey across every deployable, against the running platform.
     "e2e": ("config.settings.kernel_tests", ["e2e"]),
 }

@@ -6,15 +6,18 @@ email follows. Runs once per database: a stamp in var/stamps/ records it.
     .venv/bin/python devstack/seed.py
 """
 
+import os
 import random
+import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from devstack.api_client import Api, ApiError, listing_fields
-from devstack.layout import STAMP_DIR
+from devstack.api_client import Api, ApiError, listing_fields  # noqa: E402
+from devstack.layout import STAMP_DIR  # noqa: E402
 
 SEEDED_STAMP = STAMP_DIR / "demo-data"
 
@@ -39,6 +42,28 @@ AMENITIES = ["balcony", "dishwasher", "elevator", "parking", "washer", "terrace"
 
 def demo_email(role: str, number: int) -> str:
     return f"{role}{number}@demo.hearth.local"
+
+
+def staff_account() -> str:
+    """Operations staff sign in to every context's admin with this account. Staff
+    are made the way operators make them: createsuperuser, in accounts."""
+    email = "staff@demo.hearth.local"
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--email", email],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            "HEARTH_SERVICE": "accounts",
+            "DJANGO_SUPERUSER_PASSWORD": DEMO_PASSWORD,
+            "DJANGO_SUPERUSER_FULL_NAME": "Demo Staff",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0 and "already" not in completed.stderr:
+        raise RuntimeError(f"createsuperuser failed: {completed.stderr}")
+    return email
 
 
 def users(api: Api, role: str, count: int) -> list[Api]:
@@ -88,6 +113,7 @@ def main() -> int:
         print("demo data present")
         return 0
     api = Api()
+    staff = staff_account()
     rng = random.Random(42)
     landlords = users(api, "landlord", LANDLORDS)
     renters = users(api, "renter", RENTERS)
@@ -112,7 +138,8 @@ def main() -> int:
     SEEDED_STAMP.write_text(f"{date.today().isoformat()}\n")
     print(
         f"demo data: {LANDLORDS} landlords, {RENTERS} renters ({demo_email('renter', 1)} etc., "
-        f"password {DEMO_PASSWORD}), {LISTINGS} listings, {applications} applications"
+        f"password {DEMO_PASSWORD}), staff {staff} (every /admin/<context>/), "
+        f"{LISTINGS} listings, {applications} applications"
     )
     return 0
 

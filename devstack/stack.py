@@ -167,7 +167,9 @@ def manage(service: str, *arguments: str) -> str:
 
 
 def gateway_readyz(service: str) -> str:
-    return f"http://{HOST}:{GATEWAY_PORT}/api/v1/{service}/readyz"
+    # The front end owns every path the APIs do not: its probe is the root one.
+    prefix = "" if service == programs.HOME_SERVICE else f"/api/v1/{service}"
+    return f"http://{HOST}:{GATEWAY_PORT}{prefix}/readyz"
 
 
 def gateway_route_checks(apps: list[Program]) -> list[supervise.Check]:

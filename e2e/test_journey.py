@@ -1,13 +1,18 @@
 """The rental journey across every deployable, each its own process: a landlord
 lists, a renter finds and applies, the landlord decides, and both hear by email."""
 
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 
 import pytest
+import requests
 
-from devstack.api_client import Api, Mailbox
+from devstack.api_client import GATEWAY, Api, Mailbox
+from devstack.layout import ROOT
 from devstack.supervise import supervisorctl
 
 
@@ -136,3 +141,50 @@ def test_email_held_while_smtp_is_down_goes_out_once_when_it_returns(
     assert len(same) == 1, [m.path.name for m in same]
     assert mail.header("X-Hearth-Notification-Id") == pending[0]["id"]
     assert _notifications(renter)[0]["status"] == "sent"
+
+
+def _staff_account(email: str, password: str, *, staff: bool) -> None:
+    """Staff are made as operators make them: createsuperuser in accounts."""
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    environment |= {"HEARTH_SERVICE": "accounts", "DJANGO_SUPERUSER_PASSWORD": password}
+    environment["DJANGO_SUPERUSER_FULL_NAME"] = "Olga Operations"
+    command = ["manage.py", "createsuperuser", "--noinput", "--email", email]
+    if staff:
+        subprocess.run([sys.executable, *command], env=environment, check=True, cwd=ROOT)
+    else:
+        Api().register(email=email, password=password, full_name="Not Staff", role="renter")
+
+
+def _admin_sign_in(context: str, email: str, password: str) -> requests.Response:
+    session = requests.Session()
+    login = f"{GATEWAY}/admin/{context}/login/"
+    form = session.get(login, timeout=10)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    return session.post(
+        login,
+        data={
+            "csrfmiddlewaretoken": csrf,
+            "username": email,
+            "password": password,
+            "next": f"/admin/{context}/",
+        },
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize("context", ["listings", "applications", "notifications"])
+def test_staff_sign_in_to_each_contexts_admin_with_their_hearth_account(context):
+    email, password = f"ops-{uuid.uuid4().hex[:8]}@example.test", "an-operations-passphrase"
+    _staff_account(email, password, staff=True)
+    admin = _admin_sign_in(context, email, password)
+    assert admin.status_code == 200
+    assert admin.url.rstrip("/").endswith(f"/admin/{context}")
+    assert "Site administration" in admin.text
+
+
+def test_a_non_staff_account_cannot_sign_in_to_an_admin():
+    email, password = f"user-{uuid.uuid4().hex[:8]}@example.test", "an-ordinary-passphrase"
+    _staff_account(email, password, staff=False)
+    refused = _admin_sign_in("listings", email, password)
+    assert "/login/" in refused.url
+    assert "Please enter the correct" in refused.text

@@ -82,6 +82,10 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "config.wsgi.application"
 
+# The admin's sign-in goes to accounts: one identity for staff (kernel.auth.admin_backend).
+AUTHENTICATION_BACKENDS = ["kernel.auth.admin_backend.HearthAccountBackend"]
+SESSION_COOKIE_AGE = 8 * 3600  # admin sessions: a working day
+
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
@@ -165,7 +169,7 @@ def deployable_settings(service_name: str) -> dict[str, Any]:
     The settings module of a deployable applies it with globals().update(), which
     keeps each of those modules to the one line that names its service.
     """
-    return _settings_for(SERVICES[service_name], apps=[f"apps.{service_name}"])
+    return _settings_for(SERVICES[service_name], apps=[SERVICES[service_name].app])
 
 
 def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:

@@ -30,5 +30,5 @@ def service_urlpatterns(service: str) -> list[URLPattern | URLResolver]:
         path(f"{prefix}schema/", SpectacularAPIView.as_view(), name="schema"),
         path(f"{prefix}docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
         path("api/v1/", include(api)),
-        path(f"{service}/admin/", admin.site.urls),
+        path(f"admin/{service}/", admin.site.urls),
     ]

@@ -94,11 +94,30 @@ class ServiceClient:
         return self.request("POST", path, **kwargs)
 
     def request(
-        self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        user_token: str | None = None,
+        anonymous: bool = False,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
-        """The callee's answer, 2xx or 4xx; ServiceUnavailable for anything else."""
+        """The callee's answer, 2xx or 4xx; ServiceUnavailable for anything else.
+
+        The call carries this deployable's service token, or, on behalf of a user
+        (the web front end), `user_token`, or no token at all if `anonymous`.
+        """
+        if anonymous:
+            authorization = None
+        elif user_token:
+            authorization = f"Bearer {user_token}"
+        else:
+            authorization = f"Bearer {ServiceToken.for_callee(self.service)}"
         try:
-            return breaker(self.service).call(self._send, method, path, headers or {}, **kwargs)
+            return breaker(self.service).call(
+                self._send, method, path, authorization, headers or {}, **kwargs
+            )
         except pybreaker.CircuitBreakerError as error:
             raise ServiceUnavailable(self.service, "circuit open") from error
         except _ServerError as error:
@@ -107,13 +126,16 @@ class ServiceClient:
             raise ServiceUnavailable(self.service, _describe(error)) from error
 
     def _send(
-        self, method: str, path: str, headers: Mapping[str, str], **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        headers: Mapping[str, str],
+        **kwargs: Any,
     ) -> requests.Response:
-        all_headers = {
-            "Authorization": f"Bearer {ServiceToken.for_callee(self.service)}",
-            "Accept": "application/json",
-            **headers,
-        }
+        all_headers = {"Accept": "application/json", **headers}
+        if authorization:
+            all_headers["Authorization"] = authorization
         if request_id := request_id_var.get():
             all_headers["X-Request-ID"] = request_id
         response = self.session.request(

@@ -57,6 +57,8 @@ def ensure_topics(topics: list[str], policy: TopicPolicy) -> dict[str, str]:
     """Create missing topics, raise partition counts that are too low (never lower
     them: that would break per-key ordering), and set every topic's configuration.
     Returns what was done per topic."""
+    if not topics:  # a deployable that publishes nothing, e.g. the web front end
+        return {}
     admin = AdminClient(admin_config())
     existing = admin.list_topics(timeout=15).topics
     actions: dict[str, str] = {}

@@ -113,3 +113,12 @@ def test_breaker_opens_after_repeated_failures_and_then_fails_fast(callee):
     with pytest.raises(ServiceUnavailable, match="circuit open"):
         client.get("/thing")
     assert len(callee.requests) == 3  # the open breaker did not call
+
+
+def test_call_on_behalf_of_a_user_or_anonymously(callee):
+    client = _client(callee)
+    client.get("/thing", user_token="user-access-token")
+    client.get("/thing", anonymous=True)
+    (_, as_user), (_, anonymous) = callee.requests
+    assert as_user["Authorization"] == "Bearer user-access-token"
+    assert "Authorization" not in anonymous
