@@ -1,0 +1,79 @@
+"""Web page render times: the search page, through the gateway, as a browser gets it.
+
+    .venv/bin/python bench/page_render.py [--loads 200]
+
+Needs the running platform (`make up`, with its demo data). Times `--loads`
+requests of the home/search page (the front end calling listings' API and
+rendering the template), and in the same run the same number of calls to the
+API alone, so the ratio shows what the front end adds. Two query mixes:
+"repeated" (one query: listings' 30 s search cache is warm) and "varied" (each
+load a different city/rent/page combination, mostly cache misses).
+"""
+
+import argparse
+import itertools
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from devstack.api_client import GATEWAY
+
+CITIES = ["Lisbon", "Porto", "Madrid", "Berlin", "Amsterdam", "Paris", "London", "Warsaw"]
+
+
+def queries(kind: str, count: int) -> list[dict]:
+    if kind == "repeated":
+        return [{"city": "Lisbon", "ordering": "rent"}] * count
+    combos = itertools.cycle(
+        itertools.product(CITIES, [0, 800, 1200, 1600, 2000], ["rent", "-published_at"], [1, 2])
+    )
+    return [
+        {"city": city, "min_rent": rent, "ordering": order, "page": page}
+        for city, rent, order, page in itertools.islice(combos, count)
+    ]
+
+
+def timed(session: requests.Session, url: str, params: dict) -> float:
+    started = time.perf_counter()
+    response = session.get(url, params=params, timeout=10)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code not in (200, 404):  # a page past the last is a 404
+        raise RuntimeError(f"{response.url}: {response.status_code}")
+    return elapsed
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loads", type=int, default=200)
+    args = parser.parse_args()
+    session = requests.Session()
+    session.get(f"{GATEWAY}/", timeout=10)  # warm up connections and imports
+    print(f"{args.loads} loads each, through {GATEWAY}")
+    for kind in ("repeated", "varied"):
+        mix = queries(kind, args.loads)
+        page = [timed(session, f"{GATEWAY}/", q) for q in mix]
+        api = [timed(session, f"{GATEWAY}/api/v1/listings", q) for q in mix]
+        for name, values in (("page", page), ("API", api)):
+            print(
+                f"{kind:>8} {name:>4}: p50={percentile(values, 50):6.1f} ms  "
+                f"p99={percentile(values, 99):6.1f} ms  max={max(values):6.1f} ms  "
+                f"mean={statistics.fmean(values):6.1f} ms"
+            )
+        print(
+            f"{kind:>8} page/API: p50 x{percentile(page, 50) / percentile(api, 50):.2f}, "
+            f"p99 x{percentile(page, 99) / percentile(api, 99):.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
