@@ -222,7 +222,11 @@ def unpack(archive: Path, member: str, target: Path) -> None:
 
 
 def prepare_directories() -> None:
-    for directory in (LOG_DIR, RUN_DIR, MAIL_DIR, REDIS_DIR, KAFKA_DATA, NGINX_DIR, VENDOR_DIR):
+    # var/static: STATIC_ROOT, where WhiteNoise looks (collectstatic fills it in images).
+    for directory in (
+        *(LOG_DIR, RUN_DIR, MAIL_DIR, REDIS_DIR, KAFKA_DATA, NGINX_DIR, VENDOR_DIR),
+        VAR / "static",
+    ):
         directory.mkdir(parents=True, exist_ok=True)
     VAR.chmod(0o755)  # the service user must be able to pass through it
     for directory in (POSTGRES_DIR, POSTGRES_SOCKET_DIR, ES_DIR, ES_DATA, ES_LOGS, ES_TMP):

@@ -1,7 +1,46 @@
 from django.urls import path
 
-from frontend import views
+from frontend.views import accounts, activity, landlord, search
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", search.home, name="home"),
+    path("listings/<uuid:listing_id>", search.listing, name="listing"),
+    path("listings/<uuid:listing_id>/apply", search.apply, name="apply"),
+    path("signup", accounts.sign_up, name="signup"),
+    path("signin", accounts.sign_in_page, name="signin"),
+    path("signout", accounts.sign_out_page, name="signout"),
+    path("applications", activity.my_applications, name="applications"),
+    path("notifications", activity.notifications, name="notifications"),
+    path(
+        "applications/<uuid:application_id>/approve",
+        activity.decide,
+        {"decision": "approve"},
+        name="approve",
+    ),
+    path(
+        "applications/<uuid:application_id>/reject",
+        activity.decide,
+        {"decision": "reject"},
+        name="reject",
+    ),
+    path("landlord", landlord.dashboard, name="landlord"),
+    path("landlord/listings/new", landlord.listing_new, name="listing_new"),
+    path("landlord/listings/<uuid:listing_id>/edit", landlord.listing_edit, name="listing_edit"),
+    path(
+        "landlord/listings/<uuid:listing_id>/publish",
+        landlord.listing_transition,
+        {"action": "publish"},
+        name="listing_publish",
+    ),
+    path(
+        "landlord/listings/<uuid:listing_id>/unpublish",
+        landlord.listing_transition,
+        {"action": "unpublish"},
+        name="listing_unpublish",
+    ),
+    path(
+        "landlord/listings/<uuid:listing_id>/applications",
+        landlord.listing_applications,
+        name="listing_applications",
+    ),
 ]

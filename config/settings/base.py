@@ -69,7 +69,7 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "frontend" / "templates"],
+        "DIRS": [],  # each app's own templates/ only: the front end's stay in the front end
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -88,7 +88,6 @@ SESSION_COOKIE_AGE = 8 * 3600  # admin sessions: a working day
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
 
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -80,7 +80,7 @@ def admin_client(client):
 def test_admin_lists_searches_and_filters_read_only(admin_client, landlord):
     listing = make_listing(landlord.id, title="Rooftop studio", city="Porto")
     make_listing(landlord.id, title="Basement flat", status="draft")
-    base = "/listings/admin/listings/listing/"
+    base = "/admin/listings/listings/listing/"
 
     page = admin_client.get(base, {"q": "porto", "status__exact": "published"}).content.decode()
     assert "Rooftop studio" in page

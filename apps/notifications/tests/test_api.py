@@ -86,8 +86,8 @@ def test_admin_lists_and_shows_notifications_and_recipients(register, admin_clie
         if model == "notification"
         else user["user_id"]
     )
-    changelist = admin_client.get(f"/notifications/admin/notifications/{model}/")
+    changelist = admin_client.get(f"/admin/notifications/notifications/{model}/")
     assert changelist.status_code == 200
     assert str(row) in changelist.content.decode()
-    page = admin_client.get(f"/notifications/admin/notifications/{model}/{row}/change/")
+    page = admin_client.get(f"/admin/notifications/notifications/{model}/{row}/change/")
     assert page.status_code == 200
