@@ -172,7 +172,7 @@ def _admin_sign_in(context: str, email: str, password: str) -> requests.Response
     )
 
 
-@pytest.mark.parametrize("context", ["listings", "applications", "notifications"])
+@pytest.mark.parametrize("context", ["accounts", "listings", "applications", "notifications"])
 def test_staff_sign_in_to_each_contexts_admin_with_their_hearth_account(context):
     email, password = f"ops-{uuid.uuid4().hex[:8]}@example.test", "an-operations-passphrase"
     _staff_account(email, password, staff=True)

@@ -6,3 +6,9 @@ from kernel.testing.deployable_contract import (  # noqa: F401
     test_migrations_match_the_models,
     test_no_foreign_key_leaves_the_context,
 )
+
+
+def test_ready_without_kafka_which_the_front_end_does_not_use(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}

@@ -57,11 +57,13 @@ def check_kafka() -> None:
         raise RuntimeError("no Kafka broker answered")
 
 
-READINESS_CHECKS: dict[str, Callable[[], None]] = {
-    "database": check_database,
-    "redis": check_redis,
-    "kafka": check_kafka,
-}
+def readiness_checks() -> dict[str, Callable[[], None]]:
+    """What this deployable needs to serve: Kafka only if it publishes or consumes
+    events (the web front end does neither)."""
+    checks = {"database": check_database, "redis": check_redis}
+    if settings.HEARTH_EVENT_CATALOGUES or settings.HEARTH_EVENT_CONSUMERS:
+        checks["kafka"] = check_kafka
+    return checks
 
 
 def run_checks(checks: dict[str, Callable[[], None]]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from kernel.health.checks import READINESS_CHECKS, run_checks
+from kernel.health.checks import readiness_checks, run_checks
 
 
 @never_cache
@@ -32,7 +32,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = run_checks(READINESS_CHECKS)
+    checks = run_checks(readiness_checks())
     ready = all(result == "ok" for result in checks.values())
     return JsonResponse(
         {
