@@ -1,10 +1,13 @@
 """Events notifications acts on: each creates the notification it owes (a no-op
 if it exists) and, once that is committed, enqueues the task that emails it."""
 
+import logging
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts import contracts as accounts
 from apps.applications import contracts as applications
@@ -15,6 +18,10 @@ from kernel.events.consumer import ConsumerSpec
 from kernel.events.envelope import Envelope
 
 Kind = Notification.Kind
+logger = logging.getLogger(__name__)
+# Emails are news: events older than this when first read update the directory
+# but send nothing. Longer than any outage the consumer should ride out.
+NEWS_WINDOW = timedelta(days=3)
 
 
 def on_user_registered(envelope: Envelope) -> None:
@@ -100,6 +107,14 @@ def _notify_renter(envelope: Envelope, kind: str, **context: Any) -> None:
 
 
 def _notify(envelope: Envelope, *, recipient_id: str, kind: str, context: dict[str, Any]) -> None:
+    if envelope.occurred_at < timezone.now() - NEWS_WINDOW:
+        # Old news: a new environment's (or a new consumer group's) first read of
+        # the kept history must not email everyone about last year.
+        logger.info(
+            "event too old to email about",
+            extra={"event_id": str(envelope.event_id), "kind": kind},
+        )
+        return
     notification, created = notification_create(
         envelope=envelope, recipient_id=recipient_id, kind=kind, context=context
     )

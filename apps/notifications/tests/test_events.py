@@ -210,3 +210,18 @@ def test_a_replay_from_the_start_empties_only_the_directory(register):
     NOTIFICATIONS.reset_read_model()
     assert not Recipient.objects.exists()
     assert Notification.objects.filter(recipient_id=user["user_id"]).exists()
+
+
+def test_events_older_than_the_news_window_update_the_directory_but_email_no_one():
+    user_id = str(uuid.uuid4())
+    payload = {
+        "user_id": user_id,
+        "email": "old-timer@example.com",
+        "full_name": "Old Timer",
+        "role": "renter",
+        "registered_at": "2025-01-01T00:00:00+00:00",
+    }
+    old = envelope_for(accounts.USER_REGISTERED, payload, aggregate_id=user_id)
+    deliver(NOTIFICATIONS, replace(old, occurred_at=old.occurred_at - timedelta(days=4)))
+    assert Recipient.objects.get(user_id=user_id).email == "old-timer@example.com"
+    assert not Notification.objects.filter(recipient_id=user_id).exists()
