@@ -344,84 +344,85 @@ def gateway() -> Program:
     )
 
 
-def gunicorn(name: str, port: int) -> Program:
-    # Workers, threads and timeouts are in the Django side's gunicorn config, shared
-    # with production; only the port differs between services.
+def deployable_process(service: str, name: str, command: tuple, endpoint: str, **kw) -> Program:
+    """A process of a deployable: its settings picked by HEARTH_SERVICE, restarted
+    by `up` when the code changes."""
     return Program(
         name=name,
         group="apps",
+        command=command,
+        endpoint=endpoint,
+        probe=kw.pop("probe", None),
+        environment={"HEARTH_SERVICE": service},
         watched_files=source_files(),
-        command=(
+        **kw,
+    )
+
+
+def gunicorn(name: str, port: int) -> Program:
+    # Workers, threads and timeouts are in the Django side's gunicorn config, shared
+    # with production; only the port differs between services.
+    return deployable_process(
+        name,
+        name,
+        (
             *(VENV_BIN / "gunicorn", "config.wsgi:application"),
             *("-c", GUNICORN_CONF, "--bind", f"{HOST}:{port}"),
         ),
-        endpoint=f"http://{HOST}:{port}",
+        f"http://{HOST}:{port}",
         probe=answers_200(f"http://{HOST}:{port}/readyz"),
         ports=(port,),
-        environment={"HEARTH_SERVICE": name},
         stopwaitsecs=25,  # gunicorn's graceful timeout (20 s) and a margin
     )
 
 
 def relay(name: str) -> Program:
-    return Program(
-        name=f"{name}-relay",
-        group="apps",
-        watched_files=source_files(),
-        command=(VENV_PYTHON, "manage.py", "relay_outbox"),
-        endpoint=f"outbox relay of {name}",
-        probe=None,
-        environment={"HEARTH_SERVICE": name},
+    return deployable_process(
+        name,
+        f"{name}-relay",
+        (VENV_PYTHON, "manage.py", "relay_outbox"),
+        f"outbox relay of {name}",
         stopwaitsecs=70,  # a batch in flight may wait out a broker restart (60 s)
         startsecs=5,
     )
 
 
 def consumer(name: str) -> Program:
-    return Program(
-        name=f"{name}-consumer",
-        group="apps",
-        watched_files=source_files(),
-        command=(VENV_PYTHON, "manage.py", "consume_events"),
-        endpoint=f"event consumers of {name}",
-        probe=None,
-        environment={"HEARTH_SERVICE": name},
+    return deployable_process(
+        name,
+        f"{name}-consumer",
+        (VENV_PYTHON, "manage.py", "consume_events"),
+        f"event consumers of {name}",
         stopwaitsecs=30,  # finishes the event in hand, then leaves the group
         startsecs=5,
     )
 
 
 def celery_beat(name: str) -> Program:
-    return Program(
-        name=f"{name}-beat",
-        group="apps",
-        watched_files=source_files(),
-        command=(
+    return deployable_process(
+        name,
+        f"{name}-beat",
+        (
             *(VENV_BIN / "celery", "-A", "config.celery", "beat", "--loglevel", "INFO"),
             *("--schedule", RUN_DIR / f"celerybeat-{name}"),
         ),
-        endpoint=f"periodic tasks of {name}",
-        probe=None,
-        environment={"HEARTH_SERVICE": name},
+        f"periodic tasks of {name}",
         startsecs=5,
     )
 
 
 def celery(name: str) -> Program:
-    return Program(
-        name=f"{name}-worker",
-        group="apps",
-        watched_files=source_files(),
-        command=(
+    return deployable_process(
+        name,
+        f"{name}-worker",
+        (
             *(VENV_BIN / "celery", "-A", "config.celery", "worker"),
             # Threads: sending mail is waiting on the network, not computing, so
             # eight threads keep the queue short at a fraction of eight processes' memory.
             *("--loglevel", "INFO", "--pool", "threads", "--concurrency", 8),
             *("-n", f"{name}@%h"),
         ),
-        endpoint=f"celery worker, queue {name}",
-        probe=None,
-        environment={"HEARTH_SERVICE": name},
+        f"celery worker, queue {name}",
         stopwaitsecs=30,  # a warm shutdown lets running tasks finish
         startsecs=5,  # import errors crash it within seconds: RUNNING means it got past them
     )
