@@ -44,6 +44,13 @@ from kernel.api.exceptions import Conflict
 from kernel.events.outbox import publish_event
 from kernel.money import money
 
+# The event each move publishes; submission, the one way in, publishes its own.
+MOVE_EVENTS = {
+    ApplicationStatus.APPROVED: APPLICATION_APPROVED,
+    ApplicationStatus.REJECTED: APPLICATION_REJECTED,
+    ApplicationStatus.WITHDRAWN: APPLICATION_WITHDRAWN,
+    ApplicationStatus.CLOSED: APPLICATION_CLOSED,
+}
 NOT_OPEN = "There is no published listing with this id."
 
 
@@ -146,11 +153,6 @@ def application_approve(*, application_id: uuid.UUID, landlord_id: str) -> Appli
         application = _lock_owned(application_id, landlord_id=landlord_id)
         now = timezone.now()
         _move(application, ApplicationStatus.APPROVED, now=now)
-        publish_event(
-            APPLICATION_APPROVED,
-            aggregate_id=application.id,
-            payload={"application": application_snapshot(application)},
-        )
         _close_submitted(listing_id, reason=ClosedReason.LISTING_LET, now=now)
     return application
 
@@ -159,11 +161,6 @@ def application_reject(*, application_id: uuid.UUID, landlord_id: str) -> Applic
     with transaction.atomic():
         application = _lock_owned(application_id, landlord_id=landlord_id)
         _move(application, ApplicationStatus.REJECTED, now=timezone.now())
-        publish_event(
-            APPLICATION_REJECTED,
-            aggregate_id=application.id,
-            payload={"application": application_snapshot(application)},
-        )
     return application
 
 
@@ -171,11 +168,6 @@ def application_withdraw(*, application_id: uuid.UUID, renter_id: str) -> Applic
     with transaction.atomic():
         application = _lock_owned(application_id, renter_id=renter_id)
         _move(application, ApplicationStatus.WITHDRAWN, now=timezone.now())
-        publish_event(
-            APPLICATION_WITHDRAWN,
-            aggregate_id=application.id,
-            payload={"application": application_snapshot(application)},
-        )
     return application
 
 
@@ -266,8 +258,8 @@ def _move(
     now: datetime.datetime,
     closed_reason: str = "",
 ) -> None:
-    """Change the status through the state machine; leaving the active statuses
-    frees the renter to apply for the listing again."""
+    """Change the status through the state machine and publish the event it makes;
+    leaving the active statuses frees the renter to apply for the listing again."""
     check_transition(application.status, target)
     application.status = target
     application.closed_reason = closed_reason
@@ -278,6 +270,10 @@ def _move(
             key=claim_key(listing_id=application.listing_id, renter_id=application.renter_id),
             application_id=application.id,
         ).delete()
+    payload = {"application": application_snapshot(application)}
+    if target == ApplicationStatus.CLOSED:
+        payload["reason"] = str(closed_reason)
+    publish_event(MOVE_EVENTS[target], aggregate_id=application.id, payload=payload)
 
 
 def _close_submitted(
@@ -292,8 +288,3 @@ def _close_submitted(
     )
     for application in submitted:
         _move(application, ApplicationStatus.CLOSED, now=now, closed_reason=reason)
-        publish_event(
-            APPLICATION_CLOSED,
-            aggregate_id=application.id,
-            payload={"application": application_snapshot(application), "reason": str(reason)},
-        )
