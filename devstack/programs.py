@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from devstack.layout import (
@@ -90,6 +91,7 @@ class Program:
         return LOG_DIR / f"{self.name}.log"
 
 
+@cache  # every deployable process watches the same tree: list it once per command
 def source_files() -> tuple[Path, ...]:
     """The code the deployables run: a change restarts them on the next `up`, so the
     running platform (and the journey tests against it) always runs this tree."""
@@ -502,6 +504,7 @@ def render_supervisord() -> None:
     )
 
 
+@cache  # the deployables' processes share one watched tree: read it once
 def digest(files: tuple[Path, ...]) -> str:
     hashed = hashlib.sha256()
     for file in files:
