@@ -6,9 +6,7 @@ email follows. Runs once per database: a stamp in var/stamps/ records it.
     .venv/bin/python devstack/seed.py
 """
 
-import os
 import random
-import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack.api_client import Api, ApiError, listing_fields  # noqa: E402
+from devstack.api_client import (  # noqa: E402
+    Api,
+    ApiError,
+    create_staff_account,
+    listing_fields,
+)
 from devstack.layout import STAMP_DIR  # noqa: E402
 
 SEEDED_STAMP = STAMP_DIR / "demo-data"
@@ -45,24 +48,9 @@ def demo_email(role: str, number: int) -> str:
 
 
 def staff_account() -> str:
-    """Operations staff sign in to every context's admin with this account. Staff
-    are made the way operators make them: createsuperuser, in accounts."""
+    """Operations staff sign in to every context's admin with this account."""
     email = "staff@demo.hearth.local"
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--email", email],
-        cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-            "HEARTH_SERVICE": "accounts",
-            "DJANGO_SUPERUSER_PASSWORD": DEMO_PASSWORD,
-            "DJANGO_SUPERUSER_FULL_NAME": "Demo Staff",
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0 and "already" not in completed.stderr:
-        raise RuntimeError(f"createsuperuser failed: {completed.stderr}")
+    create_staff_account(email=email, password=DEMO_PASSWORD, full_name="Demo Staff")
     return email
 
 

@@ -1,18 +1,14 @@
 """The rental journey across every deployable, each its own process: a landlord
 lists, a renter finds and applies, the landlord decides, and both hear by email."""
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 import requests
 
-from devstack.api_client import GATEWAY, Api, Mailbox
-from devstack.layout import ROOT
+from devstack.api_client import GATEWAY, Api, Mailbox, create_staff_account
 from devstack.supervise import supervisorctl
 
 
@@ -145,14 +141,9 @@ def test_email_held_while_smtp_is_down_goes_out_once_when_it_returns(
     assert _notifications(renter)[0]["status"] == "sent"
 
 
-def _staff_account(email: str, password: str, *, staff: bool) -> None:
-    """Staff are made as operators make them: createsuperuser in accounts."""
-    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    environment |= {"HEARTH_SERVICE": "accounts", "DJANGO_SUPERUSER_PASSWORD": password}
-    environment["DJANGO_SUPERUSER_FULL_NAME"] = "Olga Operations"
-    command = ["manage.py", "createsuperuser", "--noinput", "--email", email]
+def _account(email: str, password: str, *, staff: bool) -> None:
     if staff:
-        subprocess.run([sys.executable, *command], env=environment, check=True, cwd=ROOT)
+        create_staff_account(email=email, password=password, full_name="Olga Operations")
     else:
         Api().register(email=email, password=password, full_name="Not Staff", role="renter")
 
@@ -177,7 +168,7 @@ def _admin_sign_in(context: str, email: str, password: str) -> requests.Response
 @pytest.mark.parametrize("context", ["accounts", "listings", "applications", "notifications"])
 def test_staff_sign_in_to_each_contexts_admin_with_their_hearth_account(context):
     email, password = f"ops-{uuid.uuid4().hex[:8]}@example.test", "an-operations-passphrase"
-    _staff_account(email, password, staff=True)
+    _account(email, password, staff=True)
     admin = _admin_sign_in(context, email, password)
     assert admin.status_code == 200
     assert admin.url.rstrip("/").endswith(f"/admin/{context}")
@@ -186,7 +177,7 @@ def test_staff_sign_in_to_each_contexts_admin_with_their_hearth_account(context)
 
 def test_a_non_staff_account_cannot_sign_in_to_an_admin():
     email, password = f"user-{uuid.uuid4().hex[:8]}@example.test", "an-ordinary-passphrase"
-    _staff_account(email, password, staff=False)
+    _account(email, password, staff=False)
     refused = _admin_sign_in("listings", email, password)
     assert "/login/" in refused.url
     assert "Please enter the correct" in refused.text
