@@ -10,7 +10,10 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kernel.events.types import EventType
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +29,30 @@ class Envelope:
     causation_id: str | None  # the event that directly caused this one, if any
     trace_context: dict[str, str] = field(default_factory=dict)  # W3C traceparent/tracestate
     payload: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(
+        cls,
+        event_type: "EventType",
+        *,
+        aggregate_id: str | uuid.UUID | int,
+        payload: dict[str, Any],
+        correlation_id: str,
+        causation_id: str | None = None,
+    ) -> "Envelope":
+        """A fresh event of `event_type`, happening now, with an id of its own."""
+        return cls(
+            event_id=uuid.uuid4(),
+            event_type=event_type.name,
+            schema_version=event_type.version,
+            source=event_type.source,
+            aggregate_type=event_type.aggregate_type,
+            aggregate_id=str(aggregate_id),
+            occurred_at=datetime.now(UTC),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            payload=payload,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

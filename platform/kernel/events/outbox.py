@@ -47,19 +47,14 @@ def publish_event(
         raise NotInTransaction("publish_event must run inside transaction.atomic()")
     event_type.validate_payload(payload)
     causation = current_causation()
-    envelope = Envelope(
-        event_id=uuid.uuid4(),
-        event_type=event_type.name,
-        schema_version=event_type.version,
-        source=event_type.source,
-        aggregate_type=event_type.aggregate_type,
-        aggregate_id=str(aggregate_id),
-        occurred_at=datetime.now(UTC),
+    envelope = Envelope.new(
+        event_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
         correlation_id=(
             causation.correlation_id if causation else request_id_var.get() or uuid.uuid4().hex
         ),
         causation_id=str(causation.event_id) if causation else None,
-        payload=payload,
     )
     data = envelope.to_dict()
     validate(ENVELOPE_VALIDATOR, data, what=f"envelope of {event_type.name}")

@@ -3,7 +3,7 @@ in one transaction, so duplicates are no-ops exactly as in production. Kafka
 delivery itself is proven by the kernel's pipeline tests and the journey test."""
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 
 from kernel.events.consumer import ConsumerSpec, apply_once
@@ -20,18 +20,10 @@ def envelope_for(
 ) -> Envelope:
     """A valid envelope, its payload checked against the event's schema."""
     event_type.validate_payload(payload)
-    return Envelope(
-        event_id=event_id or uuid.uuid4(),
-        event_type=event_type.name,
-        schema_version=event_type.version,
-        source=event_type.source,
-        aggregate_type=event_type.aggregate_type,
-        aggregate_id=str(aggregate_id),
-        occurred_at=datetime.now(UTC),
-        correlation_id=uuid.uuid4().hex,
-        causation_id=None,
-        payload=payload,
+    envelope = Envelope.new(
+        event_type, aggregate_id=aggregate_id, payload=payload, correlation_id=uuid.uuid4().hex
     )
+    return replace(envelope, event_id=event_id) if event_id else envelope
 
 
 def deliver(spec: ConsumerSpec, envelope: Envelope) -> bool:
