@@ -60,8 +60,10 @@ def sign_out(request) -> None:
     request.hearth_user = None
 
 
-def _user_from(access: str) -> SignedInUser:
-    token = UserAccessToken(access)
+def _user_from(access: str, token: UserAccessToken | None = None) -> SignedInUser:
+    """The user an access token names; `token` if the caller has already checked it."""
+    if token is None:
+        token = UserAccessToken(access)
     return SignedInUser(
         id=token["sub"],
         role=token.get("role", ""),
@@ -78,7 +80,7 @@ def _current_user(request) -> SignedInUser | None:
     try:
         access = UserAccessToken(tokens["access"])
         if access["exp"] - time.time() > REFRESH_AHEAD_SECONDS:
-            return _user_from(tokens["access"])
+            return _user_from(tokens["access"], access)
     except TokenError:
         pass  # expired or from a retired key: try the refresh token
     return _refreshed(request, tokens)
