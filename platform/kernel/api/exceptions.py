@@ -1,24 +1,42 @@
 """API errors: always JSON, always 4xx for the caller's mistakes.
 
-DRF already answers validation errors with 400 and field messages. This adds
-Conflict (409, for a transition the state machine forbids or a duplicate), and
-turns Django's own ValidationError, raised by model-level rules, into a 400 with
-the same shape instead of a 500.
+The one place where the domain's errors (kernel.errors) become HTTP statuses.
+DRF already answers its own validation errors with 400 and field messages; a
+kernel.errors.Invalid gets the same shape, and so does Django's ValidationError,
+raised by model-level rules, instead of a 500.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions as drf
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from kernel import errors
 
-class Conflict(APIException):
+
+class Conflict(drf.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
+    default_detail = errors.Conflict.default_message
     default_code = "conflict"
 
 
+def _as_api_exception(exc: errors.DomainError) -> drf.APIException:
+    if isinstance(exc, errors.Invalid):
+        return drf.ValidationError(exc.fields or {"detail": [exc.message]})
+    if isinstance(exc, errors.NotFound):
+        return drf.NotFound(exc.message)
+    if isinstance(exc, errors.Forbidden):
+        return drf.PermissionDenied(exc.message)
+    if isinstance(exc, errors.Conflict):
+        return Conflict(exc.message)
+    if isinstance(exc, errors.Unauthenticated):
+        return drf.AuthenticationFailed(exc.message)
+    return drf.ValidationError({"detail": [exc.message]})
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, errors.DomainError):
+        exc = _as_api_exception(exc)
+    elif isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     return drf_exception_handler(exc, context)
