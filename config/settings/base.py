@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.environment import service_value
 from config.services import SERVICES, Service
 from kernel.observability.logging import logging_config
 from kernel.observability.sentry import init_sentry
@@ -33,11 +34,6 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 HEARTH_ENV = env("HEARTH_ENV", "local")  # local | production
 DEBUG = env_bool("DJANGO_DEBUG", HEARTH_ENV == "local")
-if HEARTH_ENV == "local":
-    # Only the local stack may fall back to a fixed key; production must be given one.
-    SECRET_KEY = env("DJANGO_SECRET_KEY", "local-only-insecure-key-never-used-in-production")
-else:
-    SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 # The apps every deployable runs: Django's own, DRF and the shared kernel.
@@ -171,10 +167,22 @@ def deployable_settings(service_name: str) -> dict[str, Any]:
     return _settings_for(SERVICES[service_name], apps=[SERVICES[service_name].app])
 
 
+def own_value(service: Service, name: str, default: str | None = None) -> str:
+    """A value only this deployable is given: from the environment, or locally from its
+    generated var/secrets/env/<service>.env (config.environment). No literal fallback."""
+    value = service_value(service.name, name, default)
+    if value is None:
+        hint = " (locally: python -m config.secrets)" if HEARTH_ENV == "local" else ""
+        raise ImproperlyConfigured(f"Set {name} for the {service.name} deployable{hint}")
+    return value
+
+
 def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
     init_sentry(dsn=SENTRY_DSN, service=service.name, environment=HEARTH_ENV)
     return {
         "HEARTH_SERVICE": service.name,
+        # Each deployable its own: a leaked key signs nothing another deployable trusts.
+        "SECRET_KEY": own_value(service, "DJANGO_SECRET_KEY"),
         "INSTALLED_APPS": [*PLATFORM_APPS, *apps],
         "ROOT_URLCONF": f"config.urls.{service.name}",
         "DATABASES": {
@@ -184,7 +192,7 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
                 "PORT": env("DATABASE_PORT", "5433"),
                 "NAME": env("DATABASE_NAME", "hearth"),
                 "USER": env("DATABASE_USER", service.db_role),
-                "PASSWORD": env("DATABASE_PASSWORD", ""),
+                "PASSWORD": own_value(service, "DATABASE_PASSWORD", ""),
                 "CONN_MAX_AGE": 60,
                 "CONN_HEALTH_CHECKS": True,
                 "OPTIONS": {

@@ -58,3 +58,18 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _run_manage("check", HEARTH_ENV="production", HEARTH_SERVICE="accounts")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_each_deployable_has_its_own_generated_secret_key():
+    keys = {
+        name: importlib.import_module(f"config.settings.{name}").SECRET_KEY for name in SERVICES
+    }
+    assert len(set(keys.values())) == len(SERVICES)
+    assert all(len(key) >= 50 for key in keys.values())
+
+
+def test_the_local_secrets_file_is_ignored_outside_a_local_run():
+    # Production with no key in its environment refuses, even though this machine
+    # has the local file (var/secrets/env/accounts.env) a local run would read.
+    result = _run_manage("check", HEARTH_ENV="production", HEARTH_SERVICE="accounts")
+    assert "Set DJANGO_SECRET_KEY for the accounts deployable" in result.stderr
