@@ -75,11 +75,18 @@ class EmailClaim(models.Model):
 
 
 class PasswordResetRequest(models.Model):
+    """One "forgot my password" request. Its link's token is random and kept only as
+    a SHA-256 hash: the request id (which travels in events) proves nothing alone."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_id = models.UUIDField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    # Hex SHA-256 of the token of the latest link issued; empty until one is.
+    token_hash = models.CharField(max_length=64, blank=True, default="")
     used_at = models.DateTimeField(null=True, blank=True)
+    # Set when a newer request, or a password change, makes this one worthless.
+    voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_password_reset"
@@ -89,7 +96,7 @@ class PasswordResetRequest(models.Model):
 
     @property
     def usable(self) -> bool:
-        return self.used_at is None and self.expires_at > timezone.now()
+        return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()
 
 
 class RevokedToken(models.Model):
