@@ -122,9 +122,9 @@ class Api:
 
 def create_staff_account(*, email: str, password: str, full_name: str) -> None:
     """The one step not done through the API: staff are made the way operators make
-    them, with createsuperuser in accounts. An account that exists is left alone."""
+    them, with accounts' create_staff command. An account that exists is left alone."""
     completed = subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--email", email],
+        [sys.executable, "manage.py", "create_staff", "--superuser", "--noinput", "--email", email],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
@@ -137,7 +137,7 @@ def create_staff_account(*, email: str, password: str, full_name: str) -> None:
         check=False,
     )
     if completed.returncode != 0 and "already" not in completed.stderr:
-        raise RuntimeError(f"createsuperuser failed: {completed.stderr}")
+        raise RuntimeError(f"create_staff failed: {completed.stderr}")
 
 
 def listing_fields(**overrides: Any) -> dict:

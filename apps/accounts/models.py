@@ -18,14 +18,15 @@ class Role(models.TextChoices):
 
 
 class UserManager(BaseUserManager):
-    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
-        from apps.accounts.services import user_register
+    """Makes no account itself: an account is made with its email's claim and its
+    user_registered event, which is services.user_register's work, and models sit
+    below services (pyproject.toml's layers contract). Staff: `manage.py create_staff`."""
 
-        return user_register(email=email, password=password, **fields)
+    def create_user(self, *args, **kwargs) -> "User":
+        raise NotImplementedError("Accounts are made by apps.accounts.services.user_register")
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
-        fields.setdefault("role", Role.LANDLORD)
-        return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)
+    def create_superuser(self, *args, **kwargs) -> "User":
+        raise NotImplementedError("Staff accounts are made by `manage.py create_staff`")
 
 
 class User(AbstractBaseUser):

@@ -1,13 +1,14 @@
 """Celery entry points of notifications, on the deployable's queue `notifications`.
-Thin: what they do is in services."""
+Thin: what they do is in services.
+
+shared_task binds each task to the current Celery app, which is the deployable's own
+(config.celery) in every process of notifications: its settings make it current."""
 
 import uuid
 
-from apps.notifications.services import SendDeferred, notification_send, notifications_claim_stale
+from celery import shared_task
 
-# The deployable's app, not shared_task: config/__init__.py does not load it, so in
-# the event consumer's process shared_task would bind to Celery's unconfigured default.
-from config.celery import app
+from apps.notifications.services import SendDeferred, notification_send, notifications_claim_stale
 
 MAX_BACKOFF_SECONDS = 15
 
@@ -17,7 +18,7 @@ def backoff_seconds(retries: int) -> int:
     return min(2**retries, MAX_BACKOFF_SECONDS)
 
 
-@app.task(
+@shared_task(
     bind=True,
     name="notifications.send_notification",
     max_retries=None,  # never give up: the mail waits for SMTP, however long it is down
@@ -40,7 +41,7 @@ def send_notification(self, notification_id: str) -> None:
         raise self.retry(countdown=backoff_seconds(self.request.retries), exc=error) from error
 
 
-@app.task(name="notifications.sweep_pending", ignore_result=True)
+@shared_task(name="notifications.sweep_pending", ignore_result=True)
 def sweep_pending() -> int:
     """Re-enqueue notifications whose task was lost; run every 30 s by Celery beat."""
     ids = notifications_claim_stale()

@@ -15,3 +15,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 30},
     },
 }
+
+# Makes the deployable's Celery app the current one in each of its processes (web,
+# event consumer, worker), so the context's tasks (shared_task) are sent with this
+# configuration, not with Celery's unconfigured default: contexts never import config.
+import config.celery  # noqa: E402, F401

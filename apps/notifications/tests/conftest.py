@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery import current_app as app
 from celery.app.task import Task
 
 from apps.accounts import contracts as accounts
 from apps.applications import contracts as applications
 from apps.notifications.consumers import NOTIFICATIONS
 from apps.notifications.models import Notification
-from config.celery import app
 from kernel.auth.keys import keyring
 from kernel.events.envelope import Envelope
 from kernel.events.types import EventType

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from celery import current_app as app
 
 from apps.accounts import contracts as accounts
 from apps.notifications.consumers import NOTIFICATIONS
 from apps.notifications.models import Notification
-from config.celery import app
 from kernel.testing.events import deliver, envelope_for
 
 
@@ -83,3 +83,15 @@ def test_an_event_reaches_smtp_through_a_real_worker_well_within_a_second(worker
     while Notification.objects.get(pk=notification.pk).status != Notification.Status.SENT:
         assert time.monotonic() < deadline, worker.read_text()[-3000:]
         time.sleep(0.01)
+
+
+def test_tasks_go_through_the_deployables_celery_app_in_any_of_its_processes():
+    """shared_task binds to the current app: the settings make it config.celery's, so
+    the consumer's process enqueues on the deployable's broker and queue, not on
+    Celery's unconfigured default (amqp://localhost)."""
+    from django.conf import settings
+
+    from apps.notifications.tasks import send_notification
+
+    assert send_notification.app.conf.broker_url == settings.CELERY_BROKER_URL
+    assert send_notification.app.conf.task_default_queue == "notifications"
