@@ -22,7 +22,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
 from apps.applications.contracts import (
     APPLICATION_APPROVED,
@@ -40,7 +39,7 @@ from apps.applications.models import (
     claim_key,
 )
 from apps.applications.state_machine import ACTIVE_STATUSES, ApplicationStatus, check_transition
-from kernel.api.exceptions import Conflict
+from kernel import errors
 from kernel.events.outbox import publish_event
 from kernel.money import money
 
@@ -52,6 +51,7 @@ MOVE_EVENTS = {
     ApplicationStatus.CLOSED: APPLICATION_CLOSED,
 }
 NOT_OPEN = "There is no published listing with this id."
+NO_SUCH_APPLICATION = "No such application."
 
 
 def application_snapshot(application: Application) -> dict[str, Any]:
@@ -88,27 +88,25 @@ def application_submit(  # noqa: PLR0913 (keyword-only: one argument per field o
 ) -> Application:
     """A renter applies for a published listing.
 
-    400 if the listing is unknown here, deleted or not published, or the move-in
-    date is in the past or before the listing is available; 409 if the listing is
-    let, or the renter already holds an active application for it.
+    errors.Invalid (400) if the listing is unknown here, deleted or not published,
+    or the move-in date is in the past or before the listing is available;
+    errors.Conflict (409) if the listing is let, or the renter already holds an
+    active application for it.
     """
     with transaction.atomic():
         listing = _lock_listing(listing_id)
         if listing is None or listing.deleted:
-            raise ValidationError({"listing_id": [NOT_OPEN]})
+            raise errors.Invalid.field("listing_id", NOT_OPEN)
         if listing.status == ListingStatus.LET or _is_let_here(listing_id):
-            raise Conflict("This listing is already let.")
+            raise errors.Conflict("This listing is already let.")
         if listing.status != ListingStatus.PUBLISHED:
-            raise ValidationError({"listing_id": [NOT_OPEN]})
+            raise errors.Invalid.field("listing_id", NOT_OPEN)
         if move_in_date < timezone.localdate():
-            raise ValidationError({"move_in_date": ["The move-in date is in the past."]})
+            raise errors.Invalid.field("move_in_date", "The move-in date is in the past.")
         if move_in_date < listing.available_from:
-            raise ValidationError(
-                {
-                    "move_in_date": [
-                        f"The listing is available from {listing.available_from.isoformat()}."
-                    ]
-                }
+            raise errors.Invalid.field(
+                "move_in_date",
+                f"The listing is available from {listing.available_from.isoformat()}.",
             )
         application = Application(
             listing_id=listing.listing_id,
@@ -131,7 +129,9 @@ def application_submit(  # noqa: PLR0913 (keyword-only: one argument per field o
                     application_id=application.id,
                 )
         except IntegrityError as error:
-            raise Conflict("You already have an active application for this listing.") from error
+            raise errors.Conflict(
+                "You already have an active application for this listing."
+            ) from error
         application.save(force_insert=True)
         publish_event(
             APPLICATION_SUBMITTED,
@@ -149,7 +149,7 @@ def application_approve(*, application_id: uuid.UUID, landlord_id: str) -> Appli
         if _lock_listing(listing_id) is None:
             # Only while the read model is being replayed: without the row there is
             # nothing to serialise approvals on, so none is taken until it is back.
-            raise Conflict("This listing is being refreshed; try again in a moment.")
+            raise errors.Conflict("This listing is being refreshed; try again in a moment.")
         application = _lock_owned(application_id, landlord_id=landlord_id)
         now = timezone.now()
         _move(application, ApplicationStatus.APPROVED, now=now)
@@ -240,14 +240,14 @@ def _is_let_here(listing_id: uuid.UUID | str) -> bool:
 def _owned(application_id: uuid.UUID, **owner: str) -> Application:
     application = Application.objects.filter(pk=application_id, **owner).first()
     if application is None:
-        raise NotFound("No such application.")
+        raise errors.NotFound(NO_SUCH_APPLICATION)
     return application
 
 
 def _lock_owned(application_id: uuid.UUID, **owner: str) -> Application:
     application = Application.objects.select_for_update().filter(pk=application_id, **owner).first()
     if application is None:
-        raise NotFound("No such application.")
+        raise errors.NotFound(NO_SUCH_APPLICATION)
     return application
 
 

@@ -6,7 +6,7 @@ approve a withdrawn application. Pure: no database, unit-tested on its own.
 
 from django.db import models
 
-from kernel.api.exceptions import Conflict
+from kernel import errors
 
 
 class ApplicationStatus(models.TextChoices):
@@ -37,8 +37,8 @@ ALLOWED_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
 ACTIVE_STATUSES = frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED})
 
 
-class InvalidTransition(Conflict):
-    default_code = "invalid_transition"
+class InvalidTransition(errors.Conflict):
+    """The application's status does not allow the move: a Conflict, so 409 through the API."""
 
 
 def can_transition(current: str, target: str) -> bool:
@@ -46,6 +46,6 @@ def can_transition(current: str, target: str) -> bool:
 
 
 def check_transition(current: str, target: str) -> None:
-    """Raise InvalidTransition (409) unless `current` may become `target`."""
+    """Raise InvalidTransition unless `current` may become `target`."""
     if not can_transition(current, target):
         raise InvalidTransition(f"An application that is {current} cannot become {target}.")

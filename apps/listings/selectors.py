@@ -36,6 +36,11 @@ def landlord_listings(*, landlord_id: str) -> QuerySet[Listing]:
     return Listing.objects.filter(landlord_id=landlord_id).order_by("-created_at", "-id")
 
 
+def landlord_listing(*, landlord_id: str, listing_id: uuid.UUID) -> Listing | None:
+    """One of the landlord's own listings, whatever its status."""
+    return Listing.objects.filter(landlord_id=landlord_id, id=listing_id).first()
+
+
 def listing_for_viewer(*, listing_id: uuid.UUID, viewer_id: str | None) -> Listing | None:
     """A published or let listing for anyone; a draft or unpublished one only for
     its landlord."""

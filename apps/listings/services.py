@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.listings import caching
@@ -22,12 +22,13 @@ from apps.listings.contracts import (
     LISTING_UPDATED,
 )
 from apps.listings.models import Listing
-from kernel.api.exceptions import Conflict
+from kernel import errors
 from kernel.events.outbox import publish_event
 from kernel.events.types import EventType
 from kernel.money import money
 
 Status = Listing.Status
+NO_SUCH_LISTING = "No such listing."
 
 
 def listing_snapshot(listing: Listing) -> dict[str, Any]:
@@ -63,9 +64,13 @@ def _number(value: Any) -> float | None:
 
 
 def _save(listing: Listing) -> None:
-    # Constraints and uniqueness are left to the database's CHECK constraints and
-    # primary key: validating them in Python would cost a query each.
-    listing.full_clean(validate_unique=False, validate_constraints=False)
+    """Raises errors.Invalid, with the model's messages per field, for a listing its
+    rules refuse. Constraints and uniqueness are left to the database's CHECK
+    constraints and primary key: validating them in Python would cost a query each."""
+    try:
+        listing.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise errors.Invalid(fields=error.message_dict) from error
     listing.save()
 
 
@@ -76,9 +81,12 @@ def _record(event: EventType, listing: Listing) -> None:
 
 def _locked(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
     """The actor's listing, row-locked; someone else's is as absent as a missing one."""
-    return get_object_or_404(
-        Listing.objects.select_for_update(), id=listing_id, landlord_id=actor_id
+    listing = (
+        Listing.objects.select_for_update().filter(id=listing_id, landlord_id=actor_id).first()
     )
+    if listing is None:
+        raise errors.NotFound(NO_SUCH_LISTING)
+    return listing
 
 
 def listing_create(*, landlord_id: str, data: Mapping[str, Any]) -> Listing:
@@ -96,7 +104,7 @@ def listing_update(*, listing_id: uuid.UUID, actor_id: str, changes: Mapping[str
     with transaction.atomic():
         listing = _locked(listing_id=listing_id, actor_id=actor_id)
         if listing.status == Status.LET:
-            raise Conflict("A let listing can no longer be edited.")
+            raise errors.Conflict("A let listing can no longer be edited.")
         changed = {name for name, value in changes.items() if getattr(listing, name) != value}
         if not changed:
             return listing
@@ -111,7 +119,7 @@ def listing_publish(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
     with transaction.atomic():
         listing = _locked(listing_id=listing_id, actor_id=actor_id)
         if listing.status not in (Status.DRAFT, Status.UNPUBLISHED):
-            raise Conflict(f"A {listing.status} listing cannot be published.")
+            raise errors.Conflict(f"A {listing.status} listing cannot be published.")
         listing.status = Status.PUBLISHED
         listing.published_at = timezone.now()
         _save(listing)
@@ -123,7 +131,7 @@ def listing_unpublish(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
     with transaction.atomic():
         listing = _locked(listing_id=listing_id, actor_id=actor_id)
         if listing.status != Status.PUBLISHED:
-            raise Conflict(f"A {listing.status} listing cannot be unpublished.")
+            raise errors.Conflict(f"A {listing.status} listing cannot be unpublished.")
         listing.status = Status.UNPUBLISHED
         _save(listing)
         _record(LISTING_UNPUBLISHED, listing)

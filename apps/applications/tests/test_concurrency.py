@@ -13,7 +13,7 @@ from apps.applications import services
 from apps.applications.models import Application
 from apps.applications.state_machine import InvalidTransition
 from apps.applications.tests.support import make_user, publish_listing, today
-from kernel.api.exceptions import Conflict
+from kernel.errors import Conflict
 
 RACES = 5
 

@@ -1,17 +1,16 @@
 import uuid
 
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.listings import caching, selectors, services
 from apps.listings.api.filters import ListingSearchFilter
 from apps.listings.api.serializers import ListingSerializer
+from kernel import errors
 from kernel.auth.permissions import IsLandlord
 
 
@@ -95,7 +94,7 @@ class ListingViewSet(viewsets.GenericViewSet):
         viewer_id = request.user.id if request.user.is_authenticated else None
         listing = selectors.listing_for_viewer(listing_id=pk, viewer_id=viewer_id)
         if listing is None:
-            raise NotFound
+            raise errors.NotFound(services.NO_SUCH_LISTING)
         data = self.get_serializer(listing).data
         if listing.is_public:
             detail.set(data)
@@ -103,7 +102,9 @@ class ListingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(operation_id="listings_update", summary="Edit a listing (not once it is let)")
     def partial_update(self, request, pk):
-        listing = get_object_or_404(self.get_queryset(), id=pk)
+        listing = selectors.landlord_listing(landlord_id=request.user.id, listing_id=pk)
+        if listing is None:
+            raise errors.NotFound(services.NO_SUCH_LISTING)
         serializer = self.get_serializer(listing, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         listing = services.listing_update(

@@ -14,7 +14,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from kernel import errors
 
 
-class Conflict(drf.APIException):
+class _Conflict(drf.APIException):
+    """DRF has no 409 of its own; only this module makes one, from errors.Conflict."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = errors.Conflict.default_message
     default_code = "conflict"
@@ -28,7 +30,7 @@ def _as_api_exception(exc: errors.DomainError) -> drf.APIException:
     if isinstance(exc, errors.Forbidden):
         return drf.PermissionDenied(exc.message)
     if isinstance(exc, errors.Conflict):
-        return Conflict(exc.message)
+        return _Conflict(exc.message)
     if isinstance(exc, errors.Unauthenticated):
         return drf.AuthenticationFailed(exc.message)
     return drf.ValidationError({"detail": [exc.message]})

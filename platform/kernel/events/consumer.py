@@ -8,7 +8,10 @@ turns the replay into a no-op.
 
 A handler that keeps failing is retried a bounded number of times with backoff,
 then the event goes to the group's dead-letter topic with the error, and the
-consumer moves on. A database that is down is not the event's fault: that is
+consumer moves on. A handler the domain refuses (a kernel.errors.DomainError: a
+rule said no, and says no again to the same event) is dead-lettered at once, with
+the refusal's message; a handler that expects a refusal catches it itself.
+A database that is down is not the event's fault: that is
 retried until the database is back, never dead-lettered.
 """
 
@@ -30,6 +33,7 @@ from django.db import (
     transaction,
 )
 
+from kernel import errors
 from kernel.events.context import handling
 from kernel.events.envelope import Envelope
 from kernel.events.kafka import consumer_config, producer_config
@@ -67,6 +71,11 @@ class ConsumerStats:
 
 class PoisonEvent(Exception):
     """An event that cannot be applied however often it is retried."""
+
+
+def _is_poison(error: Exception) -> bool:
+    """Retrying cannot help: the event is at fault, or the domain refuses it."""
+    return isinstance(error, PoisonEvent | errors.DomainError)
 
 
 def apply_once(group_id: str, envelope: Envelope, handler: Handler) -> bool:
@@ -143,7 +152,7 @@ class EventConsumer:
             except (OperationalError, InterfaceError) as error:
                 self._wait_for_database(error)  # not the event's fault: no attempt used
             except Exception as error:
-                if attempt >= self.spec.max_attempts or isinstance(error, PoisonEvent):
+                if attempt >= self.spec.max_attempts or _is_poison(error):
                     self._dead_letter(message, error)
                     return True
                 logger.warning(

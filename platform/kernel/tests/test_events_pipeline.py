@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 from django.conf import settings
 from django.db import connection, transaction
 
+from kernel.errors import Conflict
 from kernel.events.consumer import ConsumerSpec, EventConsumer
 from kernel.events.kafka import admin_config, producer_config
 from kernel.events.outbox import outbox_backlog, publish_event, wait_until_published
@@ -217,6 +218,38 @@ def test_a_poison_event_is_dead_lettered_and_the_consumer_keeps_going():
     assert any("JSONDecodeError" in error for error in errors)
     poisoned = next(d for d in dead if d.headers.get("hearth-event-id") == str(poison.event_id))
     assert poisoned.headers["dlq-original-topic"] == TOPIC
+
+
+def test_an_event_the_domain_refuses_is_dead_lettered_at_once_not_retried():
+    [refused] = write_events(1, aggregates=1, note="refused")
+    with RelayThread():
+        wait_until_published(timeout=90)
+    attempts = []
+
+    def refuse(envelope):
+        if envelope.event_id == refused.event_id:
+            attempts.append(envelope.event_id)
+            raise Conflict("A let listing cannot be let again.")
+
+    group = f"hearth.kernel_tests.refused-{refused.event_id.hex[:8]}"
+    spec = ConsumerSpec(
+        group_id=group,
+        topics=(TOPIC,),
+        handlers={PROBE_RECORDED.name: refuse},
+        max_attempts=5,
+        backoff_seconds=0.01,
+    )
+    consume(spec)
+
+    assert attempts == [refused.event_id]  # a rule that said no says no again: no retry
+    dead = [
+        d
+        for d in read_topic(spec.dead_letter_topic)
+        if d.headers.get("hearth-event-id") == str(refused.event_id)
+    ]
+    assert len(dead) == 1
+    assert "A let listing cannot be let again." in dead[0].headers["dlq-error"]
+    assert not InboxEvent.objects.filter(consumer_group=group, event_id=refused.event_id).exists()
 
 
 def test_a_new_consumer_group_reads_all_1000_prior_events_from_the_beginning():
