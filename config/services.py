@@ -42,10 +42,12 @@ SERVICES: dict[str, Service] = {
     for service in (
         # The web front door: pages rendered from the contexts' public APIs.
         Service("frontend", 8100, package="frontend", publishes_events=False),
-        Service("accounts", 8101, extra_api_prefixes=("auth",)),
+        # Every deployable that checks user tokens consumes accounts' ended sessions
+        # (kernel.auth.revocation), besides what its own context consumes.
+        Service("accounts", 8101, extra_api_prefixes=("auth",), consumes_events=True),
         Service("listings", 8102, consumes_events=True),
         Service("applications", 8103, consumes_events=True),
-        Service("payments", 8104),
+        Service("payments", 8104, consumes_events=True),
         Service("notifications", 8105, celery_worker=True, celery_beat=True, consumes_events=True),
     )
 }

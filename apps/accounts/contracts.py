@@ -16,3 +16,7 @@ PASSWORD_RESET_REQUESTED = EVENTS.declare(
     "password_reset_requested", version=1, aggregate_type="user"
 )
 PASSWORD_CHANGED = EVENTS.declare("password_changed", version=1, aggregate_type="user")
+# Sessions ending before their access tokens expire: every deployable that checks
+# user tokens consumes these (kernel.auth.revocation, wired in config/settings).
+SESSION_REVOKED = EVENTS.declare("session_revoked", version=1, aggregate_type="session")
+USER_SESSIONS_REVOKED = EVENTS.declare("user_sessions_revoked", version=1, aggregate_type="user")

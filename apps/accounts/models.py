@@ -40,7 +40,7 @@ class User(AbstractBaseUser):
     is_staff = models.BooleanField(default=False)
     is_superuser = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
-    # Refresh tokens issued before this are refused (services._password_version).
+    # Refresh tokens issued before this are refused (sessions._password_version).
     password_changed_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
@@ -100,15 +100,21 @@ class PasswordResetRequest(models.Model):
         return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()
 
 
-class RevokedToken(models.Model):
-    """Refresh tokens that may not be used again: rotated, or signed out. Keyed by
-    the token's jti; rows past the token's expiry can be pruned."""
+class TokenFamily(models.Model):
+    """A sign-in session: every refresh token rotated from one sign-in carries its
+    id (the tokens' `sid` claim). Only the newest refresh token of a family may be
+    used; an older one coming back means someone kept a copy, so the family ends
+    (apps.accounts.sessions). Rows past `expires_at` can be pruned."""
 
-    jti = models.CharField(max_length=64, primary_key=True)
-    expires_at = models.DateTimeField(db_index=True)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(db_index=True)
+    refresh_jti = models.CharField(max_length=64)  # the one refresh token still usable
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()  # when that refresh token expires
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        db_table = "accounts_revoked_token"
+        db_table = "accounts_token_family"
 
     def __str__(self) -> str:
-        return self.jti
+        return f"session {self.id}"

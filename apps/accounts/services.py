@@ -1,13 +1,13 @@
-"""Accounts' writes: registration, profile, tokens and password reset. Each state
-change publishes its event in the same transaction (kernel outbox)."""
+"""Accounts' writes: registration, profile and password reset (sign-in sessions are
+in apps.accounts.sessions). Each state change publishes its event in the same
+transaction (kernel outbox)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
 
 from apps.accounts.contracts import (
     PASSWORD_CHANGED,
@@ -15,9 +15,8 @@ from apps.accounts.contracts import (
     USER_PROFILE_UPDATED,
     USER_REGISTERED,
 )
-from apps.accounts.models import EmailClaim, PasswordResetRequest, RevokedToken, User
-from apps.accounts.selectors import normalize_email, user_by_email, user_by_id
-from kernel.auth.tokens import UserRefreshToken
+from apps.accounts.models import EmailClaim, PasswordResetRequest, User
+from apps.accounts.selectors import normalize_email, user_by_email
 from kernel.events.outbox import publish_event
 
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
@@ -27,10 +26,6 @@ _RESET_SIGNER = signing.Signer(salt="hearth.accounts.password-reset")
 
 
 class EmailTaken(Exception):
-    pass
-
-
-class InvalidRefreshToken(Exception):
     pass
 
 
@@ -73,64 +68,6 @@ def user_update_profile(*, user_id: str, full_name: str) -> User:
         user.save(update_fields=["full_name"])
         publish_event(USER_PROFILE_UPDATED, aggregate_id=user.id, payload=_user_payload(user))
     return user
-
-
-def tokens_for(user: User) -> dict[str, str]:
-    """A refresh token and its access token, carrying what other deployables need
-    to authorise without asking accounts: role, email, name."""
-    refresh = UserRefreshToken.for_user(user)
-    refresh["role"] = user.role
-    refresh["email"] = user.email
-    refresh["name"] = user.full_name
-    refresh["pwd"] = _password_version(user)
-    if user.is_staff:  # lets every deployable's admin admit them (kernel.auth.admin_backend)
-        refresh["staff"] = True
-        refresh["superuser"] = user.is_superuser
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
-
-
-def _password_version(user: User) -> str:
-    """Changes when the password is reset: refresh tokens carry it, so tokens from
-    before a reset are refused without a list of every session."""
-    return user.password_changed_at.isoformat() if user.password_changed_at else ""
-
-
-def _revoke(token: UserRefreshToken) -> bool:
-    """Mark the token used; False if it already was."""
-    expires_at = datetime.fromtimestamp(token["exp"], tz=UTC)
-    try:
-        with transaction.atomic():
-            RevokedToken.objects.create(jti=token["jti"], expires_at=expires_at)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _decode_refresh(raw: str) -> UserRefreshToken:
-    try:
-        return UserRefreshToken(raw)
-    except TokenError as error:
-        raise InvalidRefreshToken(str(error)) from error
-
-
-def tokens_refresh(*, raw_refresh: str) -> dict[str, str]:
-    """Rotate: the old refresh token is spent, a new pair is issued with fresh claims.
-    A spent, revoked or pre-reset token is refused."""
-    token = _decode_refresh(raw_refresh)
-    user = user_by_id(user_id=token["sub"])
-    if user is None:
-        raise InvalidRefreshToken("The account is gone or disabled")
-    if token.get("pwd") != _password_version(user):
-        raise InvalidRefreshToken("The password changed since this token was issued")
-    if not _revoke(token):
-        raise InvalidRefreshToken("Token has already been used or revoked")
-    return tokens_for(user)
-
-
-def tokens_revoke(*, raw_refresh: str) -> None:
-    """Sign out: the refresh token can no longer be used. Access tokens expire on
-    their own within minutes (ACCESS_TOKEN_LIFETIME)."""
-    _revoke(_decode_refresh(raw_refresh))
 
 
 def password_reset_request(*, email: str) -> PasswordResetRequest | None:

@@ -6,5 +6,5 @@ PLAN = [
     # primary key alone keeps emails unique across shards.
     Distributed("accounts.EmailClaim", "email"),
     Distributed("accounts.PasswordResetRequest", "id"),
-    Distributed("accounts.RevokedToken", "jti"),
+    Distributed("accounts.TokenFamily", "id"),
 ]

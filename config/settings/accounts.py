@@ -4,6 +4,7 @@ from config.settings.base import *
 from config.settings.base import deployable_settings
 
 globals().update(deployable_settings("accounts"))
+HEARTH_EVENT_CONSUMERS = [REVOCATION_CONSUMER]  # its own ended sessions, like everyone
 
 AUTH_USER_MODEL = "accounts.User"
 # Sign-in goes through EmailClaim, so the user row's email need not be unique.

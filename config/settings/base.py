@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.accounts import contracts as accounts_contracts
 from config.environment import service_value
 from config.services import SERVICES, Service
 from kernel.observability.logging import logging_config
@@ -141,6 +142,20 @@ SIMPLE_JWT = {
     "AUTH_TOKEN_CLASSES": ("kernel.auth.tokens.UserAccessToken",),
     "TOKEN_USER_CLASS": "kernel.auth.authentication.Principal",
 }
+
+# Sessions ended before their access tokens expire (kernel.auth.revocation): accounts
+# publishes these events; each deployable that checks user tokens names
+# REVOCATION_CONSUMER in its HEARTH_EVENT_CONSUMERS, which marks them in its Redis.
+HEARTH_REVOCATION_CHECK = env_bool("HEARTH_REVOCATION_CHECK", True)
+HEARTH_REVOCATION_EVENTS = {
+    "topic": accounts_contracts.EVENTS.topic,
+    "session_ended": [accounts_contracts.SESSION_REVOKED.name],
+    "user_cut_off": {
+        accounts_contracts.USER_SESSIONS_REVOKED.name: "revoked_before",
+        accounts_contracts.PASSWORD_CHANGED.name: "changed_at",
+    },
+}
+REVOCATION_CONSUMER = "kernel.auth.revocation.REVOCATION_CONSUMER"
 
 # Where each deployable answers, for the few synchronous calls (kernel.http).
 # Locally its gunicorn port; in Kubernetes its Service, e.g. http://accounts:8000.

@@ -5,7 +5,7 @@ from config.settings.base import deployable_settings
 
 globals().update(deployable_settings("notifications"))
 
-HEARTH_EVENT_CONSUMERS = ["apps.notifications.consumers.NOTIFICATIONS"]
+HEARTH_EVENT_CONSUMERS = ["apps.notifications.consumers.NOTIFICATIONS", REVOCATION_CONSUMER]
 
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-pending": {

@@ -21,5 +21,6 @@ urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="token"),
     path("auth/token/refresh", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="logout"),
+    path("auth/logout-everywhere", views.SignOutEverywhereView.as_view(), name="logout-everywhere"),
     path("auth/jwks.json", views.JwksView.as_view(), name="jwks"),
 ]

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import services
+from apps.accounts import services, sessions
 from apps.accounts.api.serializers import (
     PasswordResetConfirmInput,
     PasswordResetInput,
@@ -58,29 +58,33 @@ class TokenView(PublicView):
         user = authenticate(request, email=data["email"], password=data["password"])
         if user is None:
             raise AuthenticationFailed("No active account found with the given credentials.")
-        return Response(services.tokens_for(user))
+        return Response(sessions.tokens_for(user))
 
 
 class TokenRefreshView(PublicView):
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
     def post(self, request):
         data = _valid(RefreshInput, request)
-        try:
-            return Response(services.tokens_refresh(raw_refresh=data["refresh"]))
-        except services.InvalidRefreshToken as error:
-            raise AuthenticationFailed(str(error)) from error
+        return Response(sessions.tokens_refresh(raw_refresh=data["refresh"]))
 
 
 class LogoutView(PublicView):
-    """Revokes the refresh token given: holding it is proof enough."""
+    """Ends the session of the refresh token given (holding it is proof enough):
+    its tokens are refused everywhere within seconds."""
 
     @extend_schema(request=RefreshInput, responses={204: None})
     def post(self, request):
         data = _valid(RefreshInput, request)
-        try:
-            services.tokens_revoke(raw_refresh=data["refresh"])
-        except services.InvalidRefreshToken as error:
-            raise ValidationError({"refresh": [str(error)]}) from error
+        sessions.tokens_revoke(raw_refresh=data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignOutEverywhereView(APIView):
+    """Ends every session of the signed-in user, this one included."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        sessions.sessions_revoke_all(user_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -39,6 +39,11 @@ def _as_api_exception(exc: errors.DomainError) -> drf.APIException:
 def exception_handler(exc, context):
     if isinstance(exc, errors.DomainError):
         exc = _as_api_exception(exc)
+        if isinstance(exc, drf.AuthenticationFailed):
+            # As DRF does for its own 401s: name the scheme to authenticate with.
+            view, request = context.get("view"), context.get("request")
+            challenge = view.get_authenticate_header(request) if view and request else None
+            exc.auth_header = challenge or 'Bearer realm="hearth"'
     elif isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     return drf_exception_handler(exc, context)

@@ -1,10 +1,13 @@
 """Who is calling: a user with an access token, or another deployable with a
-service token. Neither needs a call to accounts: the token carries all we use."""
+service token. Neither needs a call to accounts: the token carries all we use, and
+whether its session has ended is in this deployable's Redis (kernel.auth.revocation)."""
 
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.models import TokenUser
+from rest_framework_simplejwt.tokens import Token
 
+from kernel.auth import revocation
 from kernel.auth.tokens import ServiceToken
 
 RENTER = "renter"
@@ -36,7 +39,14 @@ class Principal(TokenUser):
 
 
 class UserTokenAuthentication(JWTStatelessUserAuthentication):
-    """Access tokens (settings AUTH_TOKEN_CLASSES), as a Principal."""
+    """Access tokens (settings AUTH_TOKEN_CLASSES), as a Principal, unless the
+    token's session has ended (signed out, refresh token reused, password reset)."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = super().get_validated_token(raw_token)
+        if revocation.is_revoked(token.payload):
+            raise InvalidToken({"detail": "This session has ended. Sign in again."})
+        return token
 
 
 class ServicePrincipal:

@@ -3,10 +3,15 @@
 User tokens (access, refresh) are issued by accounts only; service tokens are
 issued by any deployable to call another, addressed to it by audience. Every
 deployable checks both locally: signature by key id, algorithm, expiry, issuer
-(bound to the key's owner), audience and token type.
+(bound to the key's owner), audience and token type; a service token also may
+live no longer than SERVICE_TOKEN_MAX_LIFETIME.
+
+`iat` keeps microseconds (a JWT NumericDate may be fractional, RFC 7519 §2): a
+session cut-off (kernel.auth.revocation) must tell a token issued just before
+it from a new sign-in in the same second.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar
 
@@ -24,6 +29,9 @@ from kernel.auth.keys import ALGORITHM, keyring
 
 USER_AUDIENCE = "hearth"
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "iss", "aud", "token_type"]
+# However it was signed, a service token valid for longer is refused: a leaked one
+# is worth minutes, not years.
+SERVICE_TOKEN_MAX_LIFETIME = timedelta(minutes=5)
 
 
 def issuer(service: str) -> str:
@@ -85,6 +93,9 @@ class KeyRingToken(Token):
     def get_token_backend(self) -> TokenBackend:
         return token_backend()
 
+    def set_iat(self, claim: str = "iat", at_time: datetime | None = None) -> None:
+        self.payload[claim] = round((at_time or self.current_time).timestamp(), 6)
+
     def verify(self) -> None:
         super().verify()
         if self.issued_by and self.payload["iss"] != issuer(self.issued_by):
@@ -114,6 +125,13 @@ class ServiceToken(KeyRingToken):
 
     def _expected_audience(self) -> str:
         return service_audience(settings.HEARTH_SERVICE)
+
+    def verify(self) -> None:
+        super().verify()  # `iat` is required, like `exp`
+        leeway = self.get_token_backend().get_leeway().total_seconds()
+        lifetime = self.payload["exp"] - self.payload["iat"]
+        if lifetime > SERVICE_TOKEN_MAX_LIFETIME.total_seconds() + leeway:
+            raise TokenError("Service token lives longer than a service token may")
 
     @property
     def caller(self) -> str:

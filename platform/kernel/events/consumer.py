@@ -11,8 +11,9 @@ then the event goes to the group's dead-letter topic with the error, and the
 consumer moves on. A handler the domain refuses (a kernel.errors.DomainError: a
 rule said no, and says no again to the same event) is dead-lettered at once, with
 the refusal's message; a handler that expects a refusal catches it itself.
-A database that is down is not the event's fault: that is
-retried until the database is back, never dead-lettered.
+A database, or another store a handler writes (raising StoreUnavailable), that is
+down is not the event's fault: that is retried until it is back, never
+dead-lettered.
 """
 
 import logging
@@ -71,6 +72,11 @@ class ConsumerStats:
 
 class PoisonEvent(Exception):
     """An event that cannot be applied however often it is retried."""
+
+
+class StoreUnavailable(Exception):
+    """A store the handler writes to, other than the database (e.g. Redis), is down:
+    like a database outage, not the event's fault, so waited out, never dead-lettered."""
 
 
 def _is_poison(error: Exception) -> bool:
@@ -151,6 +157,9 @@ class EventConsumer:
                 return True
             except (OperationalError, InterfaceError) as error:
                 self._wait_for_database(error)  # not the event's fault: no attempt used
+            except StoreUnavailable as error:
+                logger.warning("store unavailable, waiting", extra={"error": str(error)})
+                self.stop.wait(1.0)
             except Exception as error:
                 if attempt >= self.spec.max_attempts or _is_poison(error):
                     self._dead_letter(message, error)
