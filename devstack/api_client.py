@@ -60,8 +60,10 @@ class Api:
 
     # --- accounts ---
     def register(self, *, email: str, password: str, full_name: str, role: str) -> dict:
+        """202 whether or not the email was free (accounts tells no one who has an
+        account): signing in with the password is what shows the account is ours."""
         body = {"email": email, "password": password, "full_name": full_name, "role": role}
-        return self.call("POST", "/api/v1/accounts/register", json=body, expect=201)
+        return self.call("POST", "/api/v1/accounts/register", json=body, expect=202)
 
     def sign_in(self, *, email: str, password: str) -> "Api":
         tokens = self.call(

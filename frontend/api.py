@@ -81,3 +81,23 @@ def _detail(response: requests.Response) -> str:
         return str(response.json().get("detail", ""))
     except (ValueError, AttributeError):
         return ""
+
+
+def forwarded_for(request) -> dict[str, str]:
+    """Headers that pass the visitor's address on to accounts, whose limits against
+    guessing count per address: otherwise every visitor would be the front end.
+    The visitor is the last X-Forwarded-For entry, the one the gateway added."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    address = forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
+    return {"X-Forwarded-For": address} if address else {}
+
+
+def retry_after_message(response: requests.Response) -> str:
+    """What a page says for accounts' 429: when to try again, in minutes."""
+    try:
+        seconds = int(response.headers.get("Retry-After", "60"))
+    except ValueError:
+        seconds = 60
+    minutes = max(1, -(-seconds // 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many attempts. Please wait {minutes} {unit} and try again."

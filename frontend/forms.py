@@ -258,3 +258,33 @@ def add_listing_api_errors(form: ListingForm, rows: list[PhotoForm], body: Any) 
             row.add_error(parts[2] if len(parts) > 2 and parts[2] in row.fields else None, message)
         else:
             form.add_error(_field_for(form, path, form.API_ALIASES), message)
+
+
+class ForgotPasswordForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class ResetPasswordForm(forms.Form):
+    """The token comes from the emailed link's query string into this hidden field,
+    so the form's own URL carries no credential."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    new_password = forms.CharField(
+        label="New password",
+        strip=False,
+        help_text="At least 10 characters, not a common password, not only numbers, "
+        "and not like your name or email.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("new_password"), data.get("new_password_again")
+        if first and second and first != second:
+            self.add_error("new_password_again", "The two passwords are not the same.")
+        return data

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rest_framework_simplejwt.exceptions import TokenError
 
-from frontend.api import ACCOUNTS, api
+from frontend.api import ACCOUNTS, api, forwarded_for
 from kernel.auth.tokens import UserAccessToken
 from kernel.http import ServiceUnavailable
 
@@ -89,10 +89,18 @@ def _current_user(request) -> SignedInUser | None:
 def _refreshed(request, tokens: dict[str, str]) -> SignedInUser | None:
     try:
         response = api(ACCOUNTS).post(
-            "/api/v1/auth/token/refresh", json={"refresh": tokens["refresh"]}, anonymous=True
+            "/api/v1/auth/token/refresh",
+            json={"refresh": tokens["refresh"]},
+            anonymous=True,
+            headers=forwarded_for(request),  # accounts limits refreshes per address
         )
     except ServiceUnavailable:
         # accounts is down: keep the session; the access token may still work a while.
+        try:
+            return _user_from(tokens["access"])
+        except TokenError:
+            return None
+    if response.status_code == 429:  # refreshing too often: not a reason to sign out
         try:
             return _user_from(tokens["access"])
         except TokenError:

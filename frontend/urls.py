@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend.views import accounts, activity, landlord, search
+from frontend.views import accounts, activity, landlord, password_reset, search
 
 urlpatterns = [
     path("", search.home, name="home"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("signup", accounts.sign_up, name="signup"),
     path("signin", accounts.sign_in_page, name="signin"),
     path("signout", accounts.sign_out_page, name="signout"),
+    path("forgot-password", password_reset.forgot_password, name="forgot_password"),
+    path("reset-password", password_reset.reset_password, name="reset_password"),
     path("applications", activity.my_applications, name="applications"),
     path("notifications", activity.notifications, name="notifications"),
     path(

@@ -20,3 +20,8 @@ PASSWORD_CHANGED = EVENTS.declare("password_changed", version=1, aggregate_type=
 # user tokens consumes these (kernel.auth.revocation, wired in config/settings).
 SESSION_REVOKED = EVENTS.declare("session_revoked", version=1, aggregate_type="session")
 USER_SESSIONS_REVOKED = EVENTS.declare("user_sessions_revoked", version=1, aggregate_type="user")
+# Staff's changes to an account, made through the accounts admin's actions.
+USER_DEACTIVATED = EVENTS.declare("user_deactivated", version=1, aggregate_type="user")
+USER_REACTIVATED = EVENTS.declare("user_reactivated", version=1, aggregate_type="user")
+USER_STAFF_GRANTED = EVENTS.declare("user_staff_granted", version=1, aggregate_type="user")
+USER_STAFF_REVOKED = EVENTS.declare("user_staff_revoked", version=1, aggregate_type="user")

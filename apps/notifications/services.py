@@ -158,9 +158,11 @@ def _email(notification: Notification) -> None:
 
 
 def _password_reset_link(request_id: str) -> str:
-    """Asked of accounts at send time: events are kept forever, so the link is not in them."""
+    """Issued by accounts at send time, a new one for each email: events are kept
+    forever, so the link is not in them, and accounts keeps only its hash. A POST,
+    never retried blindly: a second call voids the first call's link."""
     try:
-        response = ServiceClient("accounts").get(
+        response = ServiceClient("accounts").post(
             f"/api/v1/accounts/internal/password-resets/{request_id}/link"
         )
     except ServiceUnavailable as error:

@@ -192,13 +192,62 @@ def test_sign_up_shows_the_apis_field_errors_on_the_fields(client):
     assert '<a href="#id_password">Password: This password is too short' in page
 
 
-def test_the_same_email_cannot_sign_up_twice(client):
+def test_the_same_email_cannot_sign_up_twice_and_the_page_does_not_say_why(client):
     email = _email("renter")
     Api().register(email=email, password=PASSWORD, full_name="First One", role="renter")
     response = client.post(
-        "/signup", {"full_name": "Second", "email": email, "password": PASSWORD, "role": "renter"}
+        "/signup",
+        {"full_name": "Second", "email": email, "password": "another-passphrase", "role": "renter"},
     )
-    assert "An account with this email already exists." in _text(response)
+    assert response.status_code == 200
+    assert "We could not sign you in with this email and password." in _text(response)
+    assert "exists" not in _text(response)
+    assert client.get("/applications").status_code == 302  # not signed in
+
+
+# --- forgotten passwords (the emailed link's whole journey: e2e/test_security_accounts.py) ---
+
+
+def test_sign_in_links_to_the_forgotten_password_page(client):
+    assert 'href="/forgot-password"' in _text(client.get("/signin"))
+
+
+def test_asking_for_a_reset_link_looks_the_same_for_any_address(client):
+    email = _email("renter")
+    Api().register(email=email, password=PASSWORD, full_name="Fay Forgetful", role="renter")
+    pages = [client.post("/forgot-password", {"email": e}) for e in (email, _email("nobody"))]
+    for response in pages:
+        assert response.status_code == 200
+        assert "Check your email" in _text(response)
+    bad = client.post("/forgot-password", {"email": "not-an-email"})
+    assert "Enter a valid email address." in _text(bad)
+
+
+def test_the_reset_page_keeps_the_token_out_of_its_urls_and_referers(client):
+    page = client.get("/reset-password", {"token": "some-token.value"})
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in page["Cache-Control"]
+    html = _text(page)
+    assert '<input type="hidden" name="token" value="some-token.value"' in html
+    assert 'action="/reset-password"' in html  # posts to a URL without the token
+    assert "<script" not in html
+
+
+def test_the_reset_page_shows_field_errors_and_refuses_a_bad_link(client):
+    mismatch = client.post(
+        "/reset-password",
+        {"token": "x.y", "new_password": PASSWORD, "new_password_again": "something-else"},
+    )
+    assert "The two passwords are not the same." in _text(mismatch)
+    assert 'id="id_new_password_again_error"' in _text(mismatch)
+    forged = client.post(
+        "/reset-password",
+        {"token": "x.y", "new_password": PASSWORD, "new_password_again": PASSWORD},
+    )
+    assert "This reset link has expired or was already used." in _text(forged)
+    assert 'href="/forgot-password"' in _text(forged)
+    assert "This reset link has expired" in _text(client.get("/reset-password"))  # no token
 
 
 # --- search and listings ---

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from frontend.api import ACCOUNTS, api, checked
+from frontend.api import ACCOUNTS, api, checked, forwarded_for, retry_after_message
 from frontend.forms import SignInForm, SignUpForm, add_api_errors
 from frontend.pages import page, safe_next, unavailable_message
 from frontend.session import SignedInUser, sign_in, sign_out
@@ -16,9 +16,20 @@ def _start_page(user: SignedInUser) -> str:
     return reverse("landlord") if user.is_landlord else reverse("home")
 
 
-def _token_pair(email: str, password: str):
+# After a registration, accounts answers the same whether or not the email was
+# free; the sign-in that follows fails for a taken one, with this, and nothing more.
+NOT_SIGNED_UP = (
+    "We could not sign you in with this email and password. If you already have an "
+    "account, sign in, or reset your password."
+)
+
+
+def _token_pair(request, email: str, password: str):
     return api(ACCOUNTS).post(
-        "/api/v1/auth/token", json={"email": email, "password": password}, anonymous=True
+        "/api/v1/auth/token",
+        json={"email": email, "password": password},
+        anonymous=True,
+        headers=forwarded_for(request),
     )
 
 
@@ -29,20 +40,33 @@ def sign_up(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            response = checked(
-                api(ACCOUNTS).post("/api/v1/accounts/register", json=data, anonymous=True), 400
+            answer = checked(
+                api(ACCOUNTS).post(
+                    "/api/v1/accounts/register",
+                    json=data,
+                    anonymous=True,
+                    headers=forwarded_for(request),
+                ),
+                400,
+                429,
             )
-            if response.status_code == 201:  # signed in at once: no second form to fill
-                tokens = checked(_token_pair(data["email"], data["password"])).json()
+            if answer.status_code == 202:  # signed in at once: no second form to fill
+                answer = checked(_token_pair(request, data["email"], data["password"]), 401, 429)
         except ServiceUnavailable as error:
             form.add_error(None, unavailable_message(error))
             status = 503
         else:
-            if response.status_code == 201:
-                user = sign_in(request, tokens)
+            if answer.status_code == 200:
+                user = sign_in(request, answer.json())
                 messages.success(request, f"Welcome to Hearth, {user.full_name}.")
                 return redirect(safe_next(request, _start_page(user)))
-            add_api_errors(form, response.json())
+            if answer.status_code == 401:
+                form.add_error(None, NOT_SIGNED_UP)
+            elif answer.status_code == 429:
+                form.add_error(None, retry_after_message(answer))
+                status = 429
+            else:
+                add_api_errors(form, answer.json())
     context = {"form": form, "next": safe_next(request, "")}
     return render(request, "signup.html", context, status=status)
 
@@ -53,7 +77,7 @@ def sign_in_page(request):
     status = 200
     if form.is_valid():
         try:
-            response = checked(_token_pair(**form.cleaned_data), 400, 401)
+            response = checked(_token_pair(request, **form.cleaned_data), 400, 401, 429)
         except ServiceUnavailable as error:
             form.add_error(None, unavailable_message(error))
             status = 503
@@ -63,6 +87,9 @@ def sign_in_page(request):
                 return redirect(safe_next(request, _start_page(user)))
             if response.status_code == 401:
                 form.add_error(None, "The email address or password is not right.")
+            elif response.status_code == 429:
+                form.add_error(None, retry_after_message(response))
+                status = 429
             else:
                 add_api_errors(form, response.json())
     context = {"form": form, "next": safe_next(request, "")}

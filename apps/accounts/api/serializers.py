@@ -1,7 +1,9 @@
-from django.contrib.auth import password_validation
 from rest_framework import serializers
 
 from apps.accounts.models import Role, User
+from apps.accounts.selectors import normalize_email
+from apps.accounts.services import validate_new_password
+from kernel import errors
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -11,18 +13,33 @@ class UserOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class NormalizedEmailField(serializers.EmailField):
+    """An email in the one form accounts stores (selectors.normalize_email); a
+    look-alike domain is this field's error."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=254, **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        try:
+            return normalize_email(super().to_internal_value(data))
+        except errors.Invalid as error:
+            raise serializers.ValidationError(error.fields["email"]) from error
+
+
 class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField()
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     full_name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
 
     def validate(self, data):
+        # The password is compared with the email and the name it would belong to.
         candidate = User(email=data["email"], full_name=data["full_name"])
         try:
-            password_validation.validate_password(data["password"], candidate)
-        except Exception as error:  # django's ValidationError: field-level message
-            raise serializers.ValidationError({"password": list(error.messages)}) from error
+            validate_new_password(data["password"], candidate)
+        except errors.Invalid as error:
+            raise serializers.ValidationError(error.fields) from error
         return data
 
 
@@ -31,7 +48,7 @@ class ProfileInput(serializers.Serializer):
 
 
 class TokenInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField()
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
@@ -45,7 +62,7 @@ class TokenPairOutput(serializers.Serializer):
 
 
 class PasswordResetInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField()
 
 
 class PasswordResetConfirmInput(serializers.Serializer):

@@ -1,11 +1,12 @@
 """Accounts' API: one thin view per operation; the work is in services."""
 
-from django.contrib.auth import authenticate, password_validation
-from django.core.exceptions import ValidationError as DjangoValidationError
+from contextlib import suppress
+
+from django.contrib.auth import authenticate
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +23,9 @@ from apps.accounts.api.serializers import (
     TokenPairOutput,
     UserOutput,
 )
-from apps.accounts.models import PasswordResetRequest, User
+from apps.accounts.api.throttles import RefreshPerAccount, RegisterPerEmail, per_address
+from apps.accounts.backends import sign_in_locked
+from apps.accounts.models import User
 from apps.accounts.selectors import user_by_id
 from kernel.auth.authentication import ServiceTokenAuthentication
 from kernel.auth.keys import keyring
@@ -38,23 +41,37 @@ class PublicView(APIView):
         return 'Bearer realm="hearth"'
 
 
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# The one answer to a valid registration, whether the email was free or not: who
+# has an account is nobody's business. A new account can sign in at once; with a
+# taken email the sign-in fails like any wrong password.
+REGISTERED = {"detail": "Thank you. If this email was free, your account is ready: sign in."}
+
+
 class RegisterView(PublicView):
-    @extend_schema(request=RegisterInput, responses={201: UserOutput})
+    throttle_classes = [per_address("register_address"), RegisterPerEmail]
+
+    @extend_schema(request=RegisterInput, responses={202: DetailOutput})
     def post(self, request):
         data = _valid(RegisterInput, request)
-        try:
-            user = services.user_register(**data)
-        except services.EmailTaken as error:
-            raise ValidationError(
-                {"email": ["An account with this email already exists."]}
-            ) from error
-        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+        # The same answer for a taken email, after the same work (the password was hashed).
+        with suppress(services.EmailTaken):
+            services.user_register(**data)
+        return Response(REGISTERED, status=status.HTTP_202_ACCEPTED)
 
 
 class TokenView(PublicView):
+    throttle_classes = [per_address("sign_in_address")]
+
     @extend_schema(request=TokenInput, responses={200: TokenPairOutput})
     def post(self, request):
         data = _valid(TokenInput, request)
+        # Too many failures for this email: refused, right password or not, account or not.
+        if wait := sign_in_locked(data["email"]):
+            raise Throttled(wait, "Too many failed sign-ins with this email. Try again later.")
         user = authenticate(request, email=data["email"], password=data["password"])
         if user is None:
             raise AuthenticationFailed("No active account found with the given credentials.")
@@ -62,6 +79,8 @@ class TokenView(PublicView):
 
 
 class TokenRefreshView(PublicView):
+    throttle_classes = [per_address("refresh_address"), RefreshPerAccount]
+
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
     def post(self, request):
         data = _valid(RefreshInput, request)
@@ -116,7 +135,9 @@ class MeView(APIView):
 
 
 class PasswordResetView(PublicView):
-    @extend_schema(request=PasswordResetInput, responses={202: None})
+    throttle_classes = [per_address("reset_address")]
+
+    @extend_schema(request=PasswordResetInput, responses={202: DetailOutput})
     def post(self, request):
         data = _valid(PasswordResetInput, request)
         services.password_reset_request(email=data["email"])
@@ -128,40 +149,31 @@ class PasswordResetView(PublicView):
 
 
 class PasswordResetConfirmView(PublicView):
+    throttle_classes = [per_address("reset_confirm_address")]
+
     @extend_schema(request=PasswordResetConfirmInput, responses={204: None})
     def post(self, request):
         data = _valid(PasswordResetConfirmInput, request)
-        try:
-            password_validation.validate_password(data["new_password"])
-        except DjangoValidationError as error:
-            raise ValidationError({"new_password": list(error.messages)}) from error
-        try:
-            services.password_reset_confirm(token=data["token"], new_password=data["new_password"])
-        except services.ResetLinkInvalid as error:
-            raise ValidationError({"token": [str(error)]}) from error
+        services.password_reset_confirm(token=data["token"], new_password=data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ResetLinkGone(NotFound):
-    status_code = status.HTTP_410_GONE
-    default_detail = "This reset request has expired or was used."
-
-
 class InternalResetLinkView(APIView):
-    """For notifications only, with a service token: the link to put in the email.
-    The link never travels in an event, which Kafka keeps forever."""
+    """For notifications only, with a service token, when it sends the email: a new
+    link, whose token replaces any earlier one of the request. The link never
+    travels in an event, which Kafka keeps forever. Not idempotent on purpose:
+    a retry gets a fresh link and voids the one it lost."""
 
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [service_called("notifications")]
 
-    @extend_schema(responses={200: ResetLinkOutput})
-    def get(self, request, request_id):
-        reset = PasswordResetRequest.objects.filter(pk=request_id).first()
-        if reset is None:
-            raise NotFound("No such reset request.")
-        if not reset.usable:
-            raise ResetLinkGone()
-        return Response({"url": services.password_reset_link(request=reset)})
+    @extend_schema(request=None, responses={200: ResetLinkOutput, 404: None, 410: None})
+    def post(self, request, request_id):
+        try:
+            url = services.password_reset_issue_link(request_id=request_id)
+        except services.ResetRequestGone as gone:  # a status the domain has no word for
+            return Response({"detail": gone.message}, status=status.HTTP_410_GONE)
+        return Response({"url": url})
 
 
 def _valid(serializer_class, request) -> dict:

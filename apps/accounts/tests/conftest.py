@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 
@@ -5,3 +7,11 @@ import pytest
 def fast_password_hashing(settings):
     # The production hasher is slow on purpose; these tests are about the flows.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def own_limit_counters(settings):
+    # Counters are real Redis keys: each test counts under its own prefix, so runs
+    # and tests never add up, and the running platform's counters are left alone.
+    # Under `accounts:`, the only keys accounts' Redis user may use.
+    settings.HEARTH_LIMITS_KEY_PREFIX = f"accounts:test-{uuid.uuid4().hex}"

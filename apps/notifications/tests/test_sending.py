@@ -130,8 +130,8 @@ def test_a_sent_or_cancelled_notification_is_never_sent_again(register, mailbox)
 
 
 class Accounts(ThreadingHTTPServer):
-    """A stand-in for accounts' internal endpoint: answers each reset request's link
-    with the status scripted for it, and checks the caller's service token."""
+    """A stand-in for accounts' internal endpoint: issues each reset request's link
+    (POST) with the status scripted for it, and checks the caller's service token."""
 
     def __init__(self, public_key) -> None:
         super().__init__(("127.0.0.1", 0), _AccountsHandler)
@@ -146,9 +146,9 @@ class Accounts(ThreadingHTTPServer):
 
 
 class _AccountsHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
+    def do_POST(self) -> None:
         server: Accounts = self.server
-        server.requests.append(self.path)
+        server.requests.append(f"{self.command} {self.path}")
         prefix, suffix = "/api/v1/accounts/internal/password-resets/", "/link"
         request_id = self.path.removeprefix(prefix).removesuffix(suffix)
         try:
@@ -222,7 +222,7 @@ def test_password_reset_emails_the_link_fetched_from_accounts(
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
     assert accounts_service.requests == [
-        f"/api/v1/accounts/internal/password-resets/{request_id}/link"
+        f"POST /api/v1/accounts/internal/password-resets/{request_id}/link"
     ]
     message = mailbox.one_for(notification.id)
     assert message["To"] == user["email"]
