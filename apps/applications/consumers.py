@@ -15,21 +15,23 @@ from apps.listings.contracts import (
     LISTING_PUBLISHED,
     LISTING_UNPUBLISHED,
     LISTING_UPDATED,
+    ListingChanged,
 )
 from kernel.events.consumer import ConsumerSpec
 from kernel.events.envelope import Envelope
 
 
 def on_listing_changed(envelope: Envelope) -> None:
-    services.listing_view_apply(snapshot=envelope.payload["listing"])
+    # Every listing event but listing_deleted carries the snapshot: one reader fits them all.
+    services.listing_view_apply(snapshot=ListingChanged.from_payload(envelope.payload).listing)
 
 
 def on_listing_let(envelope: Envelope) -> None:
-    services.listing_view_let(snapshot=envelope.payload["listing"])
+    services.listing_view_let(snapshot=LISTING_LET.read(envelope).listing)
 
 
 def on_listing_deleted(envelope: Envelope) -> None:
-    services.listing_view_delete(listing_id=envelope.payload["listing_id"])
+    services.listing_view_delete(listing_id=LISTING_DELETED.read(envelope).listing_id)
 
 
 LISTINGS_READ_MODEL = ConsumerSpec(

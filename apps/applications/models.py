@@ -10,7 +10,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from apps.applications.state_machine import ApplicationStatus
+from apps.applications.contracts import ApplicationStatus, ClosedReason
+from apps.listings.contracts import ListingStatus
+from kernel.db.choices import choices_of
 
 MAX_OCCUPANTS = 20
 MAX_MESSAGE_LENGTH = 2000
@@ -19,29 +21,13 @@ MAX_MESSAGE_LENGTH = 2000
 CLAIM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://hearth.example/applications/active-claim")
 
 
-class ListingStatus(models.TextChoices):
-    """The statuses of listings' contract (listing.json)."""
-
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    UNPUBLISHED = "unpublished"
-    LET = "let"
-
-
-class ClosedReason(models.TextChoices):
-    """Why an application was closed (application_closed v1's `reason`)."""
-
-    LISTING_LET = "listing_let"
-    LISTING_WITHDRAWN = "listing_withdrawn"
-
-
 class ListingView(models.Model):
     """A listing as its latest event described it (the read model of listings)."""
 
     listing_id = models.UUIDField(primary_key=True)
     landlord_id = models.UUIDField()
     title = models.CharField(max_length=120)
-    status = models.CharField(max_length=20, choices=ListingStatus.choices)
+    status = models.CharField(max_length=20, choices=choices_of(ListingStatus))
     available_from = models.DateField()
     monthly_rent_amount = models.DecimalField(max_digits=10, decimal_places=2)
     monthly_rent_currency = models.CharField(max_length=3)
@@ -64,9 +50,9 @@ class Application(models.Model):
     renter_id = models.UUIDField()
     renter_name = models.CharField(max_length=150, blank=True)
     status = models.CharField(
-        max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED
+        max_length=20, choices=choices_of(ApplicationStatus), default=ApplicationStatus.SUBMITTED
     )
-    closed_reason = models.CharField(max_length=30, choices=ClosedReason.choices, blank=True)
+    closed_reason = models.CharField(max_length=30, choices=choices_of(ClosedReason), blank=True)
     move_in_date = models.DateField()
     occupants = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_OCCUPANTS)]

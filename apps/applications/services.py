@@ -29,16 +29,12 @@ from apps.applications.contracts import (
     APPLICATION_REJECTED,
     APPLICATION_SUBMITTED,
     APPLICATION_WITHDRAWN,
-)
-from apps.applications.models import (
-    ActiveApplicationClaim,
-    Application,
+    ApplicationStatus,
     ClosedReason,
-    ListingStatus,
-    ListingView,
-    claim_key,
 )
-from apps.applications.state_machine import ACTIVE_STATUSES, ApplicationStatus, check_transition
+from apps.applications.models import ActiveApplicationClaim, Application, ListingView, claim_key
+from apps.applications.state_machine import ACTIVE_STATUSES, check_transition
+from apps.listings.contracts import ListingSnapshot, ListingStatus
 from kernel import errors
 from kernel.events.outbox import publish_event
 from kernel.money import money
@@ -171,25 +167,24 @@ def application_withdraw(*, application_id: uuid.UUID, renter_id: str) -> Applic
     return application
 
 
-def listing_view_apply(*, snapshot: dict[str, Any]) -> ListingView:
+def listing_view_apply(*, snapshot: ListingSnapshot) -> ListingView:
     """Bring the read model up to a listing snapshot from listings' events.
 
     A snapshot older than the stored one (by the listing's own updated_at) is
     ignored, and so is any snapshot of a deleted listing: deletion is final.
     """
-    rent = snapshot["monthly_rent"]
     fields = {
-        "landlord_id": snapshot["landlord_id"],
-        "title": snapshot["title"],
-        "status": snapshot["status"],
-        "available_from": datetime.date.fromisoformat(snapshot["available_from"]),
-        "monthly_rent_amount": Decimal(rent["amount"]),
-        "monthly_rent_currency": rent["currency"],
-        "updated_at": datetime.datetime.fromisoformat(snapshot["updated_at"]),
+        "landlord_id": snapshot.landlord_id,
+        "title": snapshot.title,
+        "status": snapshot.status,
+        "available_from": snapshot.available_from,
+        "monthly_rent_amount": snapshot.monthly_rent.amount,
+        "monthly_rent_currency": snapshot.monthly_rent.currency,
+        "updated_at": snapshot.updated_at,
     }
     with transaction.atomic():
         view, created = ListingView.objects.select_for_update().get_or_create(
-            listing_id=snapshot["listing_id"], defaults=fields
+            listing_id=snapshot.listing_id, defaults=fields
         )
         if created or view.deleted or fields["updated_at"] < view.updated_at:
             return view
@@ -199,7 +194,7 @@ def listing_view_apply(*, snapshot: dict[str, Any]) -> ListingView:
     return view
 
 
-def listing_view_let(*, snapshot: dict[str, Any]) -> ListingView:
+def listing_view_let(*, snapshot: ListingSnapshot) -> ListingView:
     """listing_let: apply the snapshot, then close what is still submitted (none,
     when the approval was this context's own; idempotent either way)."""
     with transaction.atomic():
@@ -209,7 +204,7 @@ def listing_view_let(*, snapshot: dict[str, Any]) -> ListingView:
     return view
 
 
-def listing_view_delete(*, listing_id: str) -> None:
+def listing_view_delete(*, listing_id: uuid.UUID) -> None:
     """listing_deleted: the listing left the market, so its submitted applications
     are closed (reason listing_withdrawn). Idempotent."""
     with transaction.atomic():

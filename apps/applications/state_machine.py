@@ -1,21 +1,12 @@
-"""The statuses an application moves through, and the one table of allowed moves.
+"""The one table of the moves between an application's statuses (the statuses
+themselves are in contracts: other contexts read them).
 
 Every status change goes through `check_transition`, so no code path can, say,
 approve a withdrawn application. Pure: no database, unit-tested on its own.
 """
 
-from django.db import models
-
+from apps.applications.contracts import ApplicationStatus
 from kernel import errors
-
-
-class ApplicationStatus(models.TextChoices):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
-
 
 # Only a submitted application is undecided; every other status is final.
 ALLOWED_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {

@@ -13,11 +13,11 @@ logger = logging.getLogger(__name__)
 def on_application_approved(envelope: Envelope) -> None:
     """Idempotent: services.listing_mark_let changes only a listing that is still
     on the market, so a redelivered or second approval changes nothing."""
-    listing_id = envelope.payload["application"]["listing_id"]
+    listing_id = APPLICATION_APPROVED.read(envelope).application.listing_id
     if services.listing_mark_let(listing_id=listing_id) is None:
         logger.info(
             "approval left the listing as it was",
-            extra={"listing_id": listing_id, "event_id": str(envelope.event_id)},
+            extra={"listing_id": str(listing_id), "event_id": str(envelope.event_id)},
         )
 
 

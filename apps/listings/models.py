@@ -10,7 +10,9 @@ from django.db import models
 from django.db.models.functions import Mod, Upper
 from django.db.models.lookups import Exact
 
+from apps.listings.contracts import ListingStatus
 from apps.listings.countries import ISO_3166_ALPHA2
+from kernel.db.choices import choices_of
 from kernel.money import SUPPORTED_CURRENCIES
 
 MIN_RENT = Decimal("0.01")
@@ -68,18 +70,14 @@ class Listing(models.Model):
     """An apartment offered by a landlord: a draft until published, in search while
     published, and out of search once unpublished or let."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft"
-        PUBLISHED = "published"
-        UNPUBLISHED = "unpublished"
-        LET = "let"
-
     # Anyone may see these; a draft or unpublished listing only its landlord.
-    PUBLIC_STATUSES = (Status.PUBLISHED, Status.LET)
+    PUBLIC_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.LET)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     landlord_id = models.UUIDField(db_index=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        max_length=12, choices=choices_of(ListingStatus), default=ListingStatus.DRAFT
+    )
 
     title = models.CharField(max_length=120)
     description = models.TextField(max_length=5000, blank=True, default="")
@@ -154,17 +152,17 @@ class Listing(models.Model):
             # orderings end in id, the tie-break that keeps pages from overlapping.
             models.Index(
                 fields=["-published_at", "-id"],
-                condition=models.Q(status="published"),
+                condition=models.Q(status=ListingStatus.PUBLISHED),
                 name="listing_published_recent",
             ),
             models.Index(
                 fields=["rent_amount", "id"],
-                condition=models.Q(status="published"),
+                condition=models.Q(status=ListingStatus.PUBLISHED),
                 name="listing_published_rent",
             ),
             models.Index(
                 Upper("city"),
-                condition=models.Q(status="published"),
+                condition=models.Q(status=ListingStatus.PUBLISHED),
                 name="listing_published_city",
             ),
         ]
@@ -172,7 +170,7 @@ class Listing(models.Model):
         # shell included, can store a listing the API would refuse.
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["draft", "published", "unpublished", "let"]),
+                condition=models.Q(status__in=[status.value for status in ListingStatus]),
                 name="listing_status_known",
             ),
             models.CheckConstraint(

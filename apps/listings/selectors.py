@@ -5,12 +5,13 @@ import uuid
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
 
+from apps.listings.contracts import ListingStatus
 from apps.listings.models import SEARCH_CONFIG, Listing
 
 
 def published_listings() -> QuerySet[Listing]:
     """What search shows, newest first; id breaks ties so pages never overlap."""
-    return Listing.objects.filter(status=Listing.Status.PUBLISHED).order_by("-published_at", "-id")
+    return Listing.objects.filter(status=ListingStatus.PUBLISHED).order_by("-published_at", "-id")
 
 
 def search_listings(queryset: QuerySet[Listing], text: str) -> QuerySet[Listing]:

@@ -20,6 +20,7 @@ from apps.listings.contracts import (
     LISTING_PUBLISHED,
     LISTING_UNPUBLISHED,
     LISTING_UPDATED,
+    ListingStatus,
 )
 from apps.listings.models import Listing
 from kernel import errors
@@ -27,7 +28,6 @@ from kernel.events.outbox import publish_event
 from kernel.events.types import EventType
 from kernel.money import money
 
-Status = Listing.Status
 NO_SUCH_LISTING = "No such listing."
 
 
@@ -92,7 +92,7 @@ def _locked(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
 def listing_create(*, landlord_id: str, data: Mapping[str, Any]) -> Listing:
     """A new draft; `data` holds validated listing fields (money as {amount, currency})."""
     with transaction.atomic():
-        listing = Listing(landlord_id=landlord_id, status=Status.DRAFT, **data)
+        listing = Listing(landlord_id=landlord_id, status=ListingStatus.DRAFT, **data)
         _save(listing)
         _record(LISTING_CREATED, listing)
     return listing
@@ -103,7 +103,7 @@ def listing_update(*, listing_id: uuid.UUID, actor_id: str, changes: Mapping[str
     request that changes nothing publishes nothing."""
     with transaction.atomic():
         listing = _locked(listing_id=listing_id, actor_id=actor_id)
-        if listing.status == Status.LET:
+        if listing.status == ListingStatus.LET:
             raise errors.Conflict("A let listing can no longer be edited.")
         changed = {name for name, value in changes.items() if getattr(listing, name) != value}
         if not changed:
@@ -118,9 +118,9 @@ def listing_update(*, listing_id: uuid.UUID, actor_id: str, changes: Mapping[str
 def listing_publish(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
     with transaction.atomic():
         listing = _locked(listing_id=listing_id, actor_id=actor_id)
-        if listing.status not in (Status.DRAFT, Status.UNPUBLISHED):
+        if listing.status not in (ListingStatus.DRAFT, ListingStatus.UNPUBLISHED):
             raise errors.Conflict(f"A {listing.status} listing cannot be published.")
-        listing.status = Status.PUBLISHED
+        listing.status = ListingStatus.PUBLISHED
         listing.published_at = timezone.now()
         _save(listing)
         _record(LISTING_PUBLISHED, listing)
@@ -130,9 +130,9 @@ def listing_publish(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
 def listing_unpublish(*, listing_id: uuid.UUID, actor_id: str) -> Listing:
     with transaction.atomic():
         listing = _locked(listing_id=listing_id, actor_id=actor_id)
-        if listing.status != Status.PUBLISHED:
+        if listing.status != ListingStatus.PUBLISHED:
             raise errors.Conflict(f"A {listing.status} listing cannot be unpublished.")
-        listing.status = Status.UNPUBLISHED
+        listing.status = ListingStatus.UNPUBLISHED
         _save(listing)
         _record(LISTING_UNPUBLISHED, listing)
     return listing
@@ -158,9 +158,12 @@ def listing_mark_let(*, listing_id: uuid.UUID | str) -> Listing | None:
     replayed approval a no-op. Returns the listing if it changed."""
     with transaction.atomic():
         listing = Listing.objects.select_for_update().filter(id=listing_id).first()
-        if listing is None or listing.status not in (Status.PUBLISHED, Status.UNPUBLISHED):
+        if listing is None or listing.status not in (
+            ListingStatus.PUBLISHED,
+            ListingStatus.UNPUBLISHED,
+        ):
             return None
-        listing.status = Status.LET
+        listing.status = ListingStatus.LET
         _save(listing)
         _record(LISTING_LET, listing)
     return listing

@@ -50,30 +50,33 @@ def on_password_reset_requested(envelope: Envelope) -> None:
 
 
 def on_application_submitted(envelope: Envelope) -> None:
-    application = envelope.payload["application"]
+    application = applications.APPLICATION_SUBMITTED.read(envelope).application
     _notify(
         envelope,
-        recipient_id=application["landlord_id"],
+        recipient_id=str(application.landlord_id),
         kind=Kind.APPLICATION_SUBMITTED,
         context={
             **_about(application),
-            "renter_name": application["renter_name"],
-            "occupants": application["occupants"],
-            "message": application["message"],
+            "renter_name": application.renter_name,
+            "occupants": application.occupants,
+            "message": application.message,
         },
     )
 
 
 def on_application_approved(envelope: Envelope) -> None:
-    _notify_renter(envelope, Kind.APPLICATION_APPROVED)
+    application = applications.APPLICATION_APPROVED.read(envelope).application
+    _notify_renter(envelope, application, Kind.APPLICATION_APPROVED)
 
 
 def on_application_rejected(envelope: Envelope) -> None:
-    _notify_renter(envelope, Kind.APPLICATION_REJECTED)
+    application = applications.APPLICATION_REJECTED.read(envelope).application
+    _notify_renter(envelope, application, Kind.APPLICATION_REJECTED)
 
 
 def on_application_closed(envelope: Envelope) -> None:
-    _notify_renter(envelope, Kind.APPLICATION_CLOSED, reason=envelope.payload["reason"])
+    closed = applications.APPLICATION_CLOSED.read(envelope)
+    _notify_renter(envelope, closed.application, Kind.APPLICATION_CLOSED, reason=closed.reason.value)
 
 
 def _upsert_recipient(envelope: Envelope) -> None:
@@ -87,20 +90,22 @@ def _upsert_recipient(envelope: Envelope) -> None:
     )
 
 
-def _about(application: dict[str, Any]) -> dict[str, Any]:
+def _about(application: applications.ApplicationSnapshot) -> dict[str, Any]:
+    """What every application email shows, as JSON (a notification keeps it)."""
     return {
-        "application_id": application["application_id"],
-        "listing_id": application["listing_id"],
-        "listing_title": application["listing_title"],
-        "move_in_date": application["move_in_date"],
+        "application_id": str(application.application_id),
+        "listing_id": str(application.listing_id),
+        "listing_title": application.listing_title,
+        "move_in_date": application.move_in_date.isoformat(),
     }
 
 
-def _notify_renter(envelope: Envelope, kind: str, **context: Any) -> None:
-    application = envelope.payload["application"]
+def _notify_renter(
+    envelope: Envelope, application: applications.ApplicationSnapshot, kind: str, **context: Any
+) -> None:
     _notify(
         envelope,
-        recipient_id=application["renter_id"],
+        recipient_id=str(application.renter_id),
         kind=kind,
         context={**_about(application), **context},
     )

@@ -14,13 +14,14 @@ from rest_framework.response import Response
 
 from apps.applications import selectors, services
 from apps.applications.api.serializers import ApplicationSerializer, ApplicationSubmitSerializer
+from apps.applications.contracts import ApplicationStatus
 from apps.applications.models import Application
-from apps.applications.state_machine import ApplicationStatus
 from kernel.auth.permissions import IsLandlord, IsRenter
+from kernel.db.choices import choices_of
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ApplicationStatus.choices)
+    status = django_filters.ChoiceFilter(choices=choices_of(ApplicationStatus))
     listing_id = django_filters.UUIDFilter()
 
     class Meta:

@@ -5,10 +5,10 @@ import itertools
 import pytest
 from rest_framework.exceptions import APIException
 
+from apps.applications.contracts import ApplicationStatus
 from apps.applications.state_machine import (
     ACTIVE_STATUSES,
     ALLOWED_TRANSITIONS,
-    ApplicationStatus,
     InvalidTransition,
     can_transition,
     check_transition,

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.listings.contracts import ListingStatus
 from apps.listings.models import Listing
 from kernel.models import OutboxEvent
 from kernel.testing.auth import user_tokens
@@ -55,7 +56,7 @@ def make_listing(landlord_id: str, **overrides: Any) -> Listing:
     """A listing stored directly, for reads; writes under test go through the API."""
     fields = {
         "landlord_id": landlord_id,
-        "status": Listing.Status.PUBLISHED,
+        "status": ListingStatus.PUBLISHED,
         "title": "Flat",
         "description": "A flat.",
         "street_address": "1 Main Street",

@@ -37,7 +37,11 @@ def approval(listing_id, landlord_id):
 
 
 def test_the_consumer_is_the_deployables(settings):
-    assert settings.HEARTH_EVENT_CONSUMERS == ["apps.listings.consumers.LISTINGS_CONSUMER"]
+    # Besides the kernel's consumer of ended sessions, which every deployable runs.
+    assert settings.HEARTH_EVENT_CONSUMERS == [
+        "apps.listings.consumers.LISTINGS_CONSUMER",
+        "kernel.auth.revocation.REVOCATION_CONSUMER",
+    ]
     assert LISTINGS_CONSUMER.group_id == "hearth.listings"
     assert LISTINGS_CONSUMER.topics == ("hearth.applications.v1",)
 

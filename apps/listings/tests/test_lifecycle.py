@@ -16,6 +16,7 @@ from apps.listings.contracts import (
     LISTING_PUBLISHED,
     LISTING_UNPUBLISHED,
     LISTING_UPDATED,
+    ListingStatus,
 )
 from apps.listings.models import Listing
 from apps.listings.tests.helpers import URL, events, make_listing, payload
@@ -90,7 +91,7 @@ def test_put_is_not_offered(api, landlord, draft):
 
 
 def test_mine_lists_every_status_of_the_landlord_only(api, landlord, other_landlord, renter):
-    mine = {make_listing(landlord.id, status=status).id for status in Listing.Status.values}
+    mine = {make_listing(landlord.id, status=status).id for status in ListingStatus}
     make_listing(other_landlord.id)
 
     response = api.get(f"{URL}/mine", headers=landlord.header)

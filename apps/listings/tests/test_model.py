@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User as AdminUser
 from django.db import IntegrityError, transaction
 
-from apps.listings.contracts import LISTING_UPDATED
+from apps.listings.contracts import LISTING_UPDATED, ListingStatus
 from apps.listings.models import Listing
 from apps.listings.services import listing_snapshot
 from apps.listings.tests.helpers import make_listing
@@ -20,7 +20,7 @@ SNAPSHOT_SCHEMA = json.loads(
 )
 
 
-@pytest.mark.parametrize("status", Listing.Status.values)
+@pytest.mark.parametrize("status", [status.value for status in ListingStatus])
 def test_snapshot_has_exactly_the_contracts_fields_and_validates(landlord, status):
     listing = make_listing(
         landlord.id,

@@ -2,6 +2,7 @@
 puts it on Kafka, and consumers apply each event once (docs/events.md).
 
 - types: event types, the catalogue each context declares in its contracts, schemas
+- readers: typed readers of payloads, checked against the schemas
 - envelope: what every event travels in
 - outbox: publish_event, inside the writer's transaction
 - relay: outbox to Kafka, one leader per deployable

@@ -38,6 +38,7 @@ from kernel import errors
 from kernel.events.context import handling
 from kernel.events.envelope import Envelope
 from kernel.events.kafka import consumer_config, producer_config
+from kernel.events.readers import PayloadError
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +81,9 @@ class StoreUnavailable(Exception):
 
 
 def _is_poison(error: Exception) -> bool:
-    """Retrying cannot help: the event is at fault, or the domain refuses it."""
-    return isinstance(error, PoisonEvent | errors.DomainError)
+    """Retrying cannot help: the event is at fault (a payload its reader cannot read,
+    among others), or the domain refuses it."""
+    return isinstance(error, PoisonEvent | PayloadError | errors.DomainError)
 
 
 def apply_once(group_id: str, envelope: Envelope, handler: Handler) -> bool:

@@ -1,9 +1,10 @@
 """Event types and the catalogues contexts publish them in.
 
 A context declares its events in its `contracts` module, each with a JSON Schema
-checked into the repo beside it. Producing an event whose payload does not match
-its schema raises: a bad event must fail the writer's transaction, not reach
-every consumer.
+checked into the repo beside it and, for the events other contexts read, a typed
+reader of its payload (kernel.events.readers). Producing an event whose payload
+does not match its schema raises: a bad event must fail the writer's transaction,
+not reach every consumer.
 """
 
 import json
@@ -15,6 +16,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
+
+from kernel.events.readers import PayloadError, PayloadReader, schema_mismatches, sibling_resolver
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -56,6 +59,7 @@ class EventType:
     topic: str
     aggregate_type: str
     schema_path: Path
+    reader: type[PayloadReader] | None = None  # the payload, typed, for consumers
 
     @cached_property
     def validator(self) -> Draft202012Validator:
@@ -73,6 +77,29 @@ class EventType:
         for example in examples:
             self.validate_payload(example)
 
+    def read(self, envelope: Any) -> Any:
+        """The envelope's payload through this event's reader. PayloadError if the
+        envelope is another event's, or its payload cannot be read."""
+        if self.reader is None:
+            raise TypeError(f"{self.name} declares no reader")
+        if envelope.event_type != self.name:
+            raise PayloadError(f"{envelope.event_type} read as {self.name}")
+        return self.reader.from_payload(envelope.payload)
+
+    def reader_mismatches(self) -> list[str]:
+        """How the reader differs from the schema, and what it fails to read of the
+        schema's examples: [] when they agree (the contract test of every context)."""
+        if self.reader is None:
+            return []
+        schema = self.validator.schema
+        problems = schema_mismatches(self.reader, schema, sibling_resolver(self.schema_path))
+        for example in schema.get("examples", []):
+            try:
+                self.reader.from_payload(example)
+            except PayloadError as error:
+                problems.append(f"example not readable: {error}")
+        return problems
+
 
 @dataclass(frozen=True)
 class EventCatalogue:
@@ -87,7 +114,14 @@ class EventCatalogue:
     def topic(self) -> str:
         return f"hearth.{self.source}.v{self.major_version}"
 
-    def declare(self, name: str, *, version: int, aggregate_type: str) -> EventType:
+    def declare(
+        self,
+        name: str,
+        *,
+        version: int,
+        aggregate_type: str,
+        reader: type[PayloadReader] | None = None,
+    ) -> EventType:
         """Declare `<source>.<name>`; its schema is `<schema_dir>/<name>.v<version>.json`."""
         if self.schema_dir is None:
             raise ValueError(f"catalogue of {self.source} has no schema_dir")
@@ -98,6 +132,7 @@ class EventCatalogue:
             topic=self.topic,
             aggregate_type=aggregate_type,
             schema_path=self.schema_dir / f"{name}.v{version}.json",
+            reader=reader,
         )
         self.events[event.name] = event
         return event

@@ -89,6 +89,16 @@ def test_every_published_event_has_a_valid_schema_with_valid_examples():
             event.validate_examples()
 
 
+def test_every_payload_reader_matches_its_event_schema():
+    """A consumer's reader of an event is its schema, field for field: names,
+    required, nullable, types and formats, and each status enum's values."""
+    from kernel.events.registry import published_catalogues
+
+    for catalogue in published_catalogues():
+        for event in catalogue.events.values():
+            assert event.reader_mismatches() == [], event.name
+
+
 def test_api_index_is_browsable_and_links_schema_and_docs(client):
     response = client.get(f"/api/v1/{_context_label()}/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
