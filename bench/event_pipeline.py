@@ -70,7 +70,7 @@ class Receiver(threading.Thread):
         self.ready = threading.Event()
 
     def run(self) -> None:
-        consumer = Consumer(consumer_config("bench-receiver", {"fetch.wait.max.ms": 5}))
+        consumer = Consumer(consumer_config("hearth.kernel_tests.bench", {"fetch.wait.max.ms": 5}))
         topic = EVENTS.topic
         partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])

@@ -5,6 +5,8 @@ var/secrets/env/<service>.env fills in what the environment leaves unset, so
 every process of the local stack, a test suite or a `manage.py` typed by hand gets
 its own deployable's credentials without a shell full of exports. Production
 never has that file: its values come from the environment (Kubernetes Secrets).
+The administrator's own values (the stores' superusers) are in the file of
+PROVISIONING, which no deployable reads.
 
 Django-free, like config.services: devstack's scripts read these files too.
 """
@@ -16,6 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRETS_DIR = ROOT / "var" / "secrets"
 LOCAL_ENV_DIR = LOCAL_SECRETS_DIR / "env"
+# Not a deployable: whoever provisions the stores (config.provision, devstack/).
+PROVISIONING = "provisioning"
+# Suites that run as a deployable of their own (config.settings.kernel_tests): they
+# get credentials like a deployable, locally only.
+TEST_ONLY_SERVICES = ("kernel_tests",)
 
 
 def is_local() -> bool:

@@ -10,13 +10,16 @@ import hashlib
 import os
 import pwd
 import shutil
+import signal
 import stat
+import subprocess
 import sys
+import time
 import uuid
 import zipfile
 from pathlib import Path
 
-from devstack import programs
+from devstack import credentials, programs, supervise
 from devstack.layout import (
     DOWNLOAD_DIR,
     ES_ARTIFACT,
@@ -27,6 +30,8 @@ from devstack.layout import (
     ES_LOGS,
     ES_TMP,
     ES_VERSION,
+    HOST,
+    KAFKA_ADMIN_STAMP,
     KAFKA_DATA,
     KAFKA_DIR,
     KAFKA_LIBS,
@@ -37,6 +42,8 @@ from devstack.layout import (
     POM,
     POSTGRES_DATA,
     POSTGRES_DIR,
+    POSTGRES_HBA,
+    POSTGRES_PORT,
     POSTGRES_SOCKET_DIR,
     REDIS_DIR,
     REQUIREMENTS,
@@ -44,6 +51,7 @@ from devstack.layout import (
     RUN_DIR,
     SERVICE_USER,
     STAMP_DIR,
+    TEMPLATES,
     VAR,
     VENDOR_DIR,
     VENV,
@@ -63,12 +71,21 @@ BROWSER_TOOLS = ROOT / "devstack" / "browser"
 
 
 def install() -> None:
-    """Everything `up` needs before it can start a program."""
+    """Everything `up` needs before it can start a program.
+
+    Credentials come first, and each store learns them before it asks for them:
+    PostgreSQL's superuser gets its password before pg_hba.conf stops trusting,
+    Kafka's administrator its SCRAM credential before the broker restarts with
+    SASL, so a stack from before credentials switches over in one `up`.
+    """
     install_software()
+    create_local_secrets()
     prepare_directories()
     programs.render_configs()
     initialize_postgres()
+    secure_postgres()
     format_kafka_storage()
+    bootstrap_kafka_admin()
 
 
 def install_software() -> None:
@@ -221,6 +238,11 @@ def unpack(archive: Path, member: str, target: Path) -> None:
 # --- state --------------------------------------------------------------------
 
 
+def create_local_secrets() -> None:
+    """var/secrets/: each deployable's credentials and keys, made once (config.secrets)."""
+    run([VENV_PYTHON, "-m", "config.secrets"], cwd=ROOT, quiet=True)
+
+
 def prepare_directories() -> None:
     # var/static: STATIC_ROOT, where WhiteNoise looks (collectstatic fills it in images).
     for directory in (
@@ -273,13 +295,54 @@ def initialize_postgres() -> None:
     if (POSTGRES_DATA / "PG_VERSION").exists():
         return
     step("creating the PostgreSQL cluster in var/postgres/data")
-    initdb = [PG_BIN / "initdb", "-D", POSTGRES_DATA, "-U", "postgres", "--auth=trust"]
-    run(
-        [*initdb, "-E", "UTF8", "--locale=C"],
-        cwd=POSTGRES_DIR,
-        quiet=True,
-        **as_service_user(),
-    )
+    # The superuser's password from a file the service user alone reads, for a moment.
+    password_file = POSTGRES_DIR / ".superuser-password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(credentials.postgres_superuser_password() + "\n")
+    if SERVICE_USER:
+        shutil.chown(password_file, SERVICE_USER, SERVICE_USER)
+    initdb = [PG_BIN / "initdb", "-D", POSTGRES_DATA, "-U", "postgres"]
+    try:
+        run(
+            [*initdb, "--auth=scram-sha-256", f"--pwfile={password_file}"],
+            cwd=POSTGRES_DIR,
+            quiet=True,
+            **as_service_user(),
+        )
+    finally:
+        password_file.unlink(missing_ok=True)
+
+
+def secure_postgres() -> None:
+    """pg_hba.conf from the template: SCRAM for every role, locally too. A cluster
+    from before (trust) first gives its superuser the generated password: through
+    the running server, or in single-user mode when it is stopped."""
+    wanted = (TEMPLATES / "pg_hba.conf").read_text()
+    current = POSTGRES_HBA.read_text() if POSTGRES_HBA.exists() else ""
+    if current == wanted:
+        return
+    running = programs.postgres_ready()
+    if trusts_anyone(current):
+        step("PostgreSQL: the superuser gets its password, then trust ends")
+        verifier = credentials.scram_sha_256_verifier(credentials.postgres_superuser_password())
+        statement = f"ALTER ROLE postgres PASSWORD '{verifier}';\n"
+        if running:  # still trusting: psql needs no password yet
+            psql = [PG_BIN / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", HOST]
+            command = [*psql, "-p", str(POSTGRES_PORT), "-U", "postgres", "-d", "postgres"]
+        else:
+            command = [PG_BIN / "postgres", "--single", "-D", POSTGRES_DATA, "postgres"]
+        run(command, quiet=True, input=statement.encode(), cwd=POSTGRES_DIR, **as_service_user())
+    POSTGRES_HBA.write_text(wanted)
+    if SERVICE_USER:
+        shutil.chown(POSTGRES_HBA, SERVICE_USER, SERVICE_USER)
+    POSTGRES_HBA.chmod(0o600)
+    if running:  # SIGHUP: the postmaster re-reads pg_hba.conf
+        os.kill(int((POSTGRES_DATA / "postmaster.pid").read_text().split()[0]), signal.SIGHUP)
+
+
+def trusts_anyone(hba: str) -> bool:
+    rules = [line.split() for line in hba.splitlines() if line.strip() and line[0] != "#"]
+    return any("trust" in rule for rule in rules)
 
 
 def format_kafka_storage() -> None:
@@ -290,3 +353,61 @@ def format_kafka_storage() -> None:
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     command = programs.kafka_command("kafka.tools.StorageTool", "format", "--standalone")
     run([*command, "-t", cluster_id, "-c", KAFKA_DIR / "server.properties"], quiet=True)
+
+
+def bootstrap_kafka_admin() -> None:
+    """Store the administrator's SCRAM credential in the cluster's metadata, once per
+    data directory and administrator password: the broker signs in to itself with
+    it, and devstack applies every deployable's credential and ACLs as it.
+
+    (`kafka-storage format --add-scram` could do it for a new directory, but only
+    with the password on a command line; this one way serves old directories too.)
+    Through a broker still running without SASL (a stack from before), or else a
+    broker started without SASL for the purpose.
+    """
+    user, password = credentials.kafka_admin()
+    cluster = (KAFKA_DATA / "meta.properties").read_text()
+    wanted = hashlib.sha256(f"{cluster}\n{user}\n{password}".encode()).hexdigest()
+    if KAFKA_ADMIN_STAMP.exists() and KAFKA_ADMIN_STAMP.read_text() == wanted:
+        return
+    step(f"Kafka: storing the administrator's SCRAM credential ({user})")
+    if not programs.kafka_admin("plaintext-ready"):
+        with broker_without_sign_in():
+            store_kafka_admin()
+    else:
+        store_kafka_admin()
+    KAFKA_ADMIN_STAMP.write_text(wanted)
+
+
+def store_kafka_admin() -> None:
+    if not programs.kafka_admin("add-admin", timeout=60):
+        raise fail("could not store Kafka's administrator credential; see var/log/kafka*.log")
+
+
+class broker_without_sign_in:
+    """The broker on bootstrap.properties (PLAINTEXT, no authorizer), briefly."""
+
+    def __enter__(self) -> None:
+        if supervise.daemon_pid():
+            supervise.supervisorctl("stop", "infra:kafka")  # its ports; `up` restarts it
+        command = programs.kafka_command(
+            "kafka.Kafka", KAFKA_DIR / "bootstrap.properties", jvm_options=programs.KAFKA_HEAP
+        )
+        log = (LOG_DIR / "kafka-bootstrap.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(part) for part in command], cwd=KAFKA_DIR, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 120
+        while not programs.kafka_admin("plaintext-ready"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                raise fail("the bootstrap broker did not come up; see var/log/kafka-bootstrap.log")
+            time.sleep(1)
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)

@@ -30,15 +30,22 @@ DOWNLOAD_DIR = VENDOR_DIR / "downloads"
 POSTGRES_DIR = VAR / "postgres"
 POSTGRES_DATA = POSTGRES_DIR / "data"
 POSTGRES_SOCKET_DIR = POSTGRES_DIR / "run"
+POSTGRES_HBA = POSTGRES_DATA / "pg_hba.conf"
 REDIS_DIR = VAR / "redis"
 KAFKA_DIR = VAR / "kafka"
 KAFKA_DATA = KAFKA_DIR / "data"
 KAFKA_LIBS = VENDOR_DIR / "kafka" / "libs"
+# Which administrator credential the data directory holds (a hash, no secret).
+KAFKA_ADMIN_STAMP = KAFKA_DIR / "admin-credential.sha256"
 ES_DIR = VAR / "elasticsearch"
 ES_DATA = ES_DIR / "data"
 ES_LOGS = ES_DIR / "logs"
 ES_TMP = ES_DIR / "tmp"
 NGINX_DIR = VAR / "nginx"
+# Generated credentials (config.secrets), and the stores' files made from them.
+SECRETS_DIR = VAR / "secrets"
+REDIS_ACL = SECRETS_DIR / "redis" / "users.acl"
+KAFKA_JAAS = SECRETS_DIR / "kafka" / "jaas.conf"
 
 SUPERVISOR_CONF = VAR / "supervisord.conf"
 SUPERVISOR_SOCKET = RUN_DIR / "supervisor.sock"
@@ -76,18 +83,20 @@ ES_CONFIG = ES_DIR / f"config-{ES_VERSION}"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
 
 
-def load_services() -> dict:
-    """config/services.py's SERVICES table, loaded by path.
+def load_config_module(name: str):
+    """A Django-free module of config/ (services.py, environment.py), loaded by path.
 
     Loading the file alone keeps this script independent of whatever
     config/__init__.py imports (Django, Celery), which the system python lacks.
     """
-    path = ROOT / "config" / "services.py"
-    spec = importlib.util.spec_from_file_location("hearth_services", path)
+    path = ROOT / "config" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"hearth_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
-    return module.SERVICES
+    return module
 
 
-SERVICES = load_services()
+SERVICES = load_config_module("services").SERVICES
+# Where each deployable's generated credentials are (var/secrets/env/<name>.env).
+ENVIRONMENT = load_config_module("environment")

@@ -2,6 +2,7 @@
 tell it is healthy, and the config files those programs read (rendered from
 devstack/templates/ into var/)."""
 
+import base64
 import hashlib
 import json
 import os
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from devstack import credentials
 from devstack.layout import (
+    DEVSTACK,
     ES_CONFIG,
     ES_DATA,
     ES_DIR,
@@ -30,6 +33,7 @@ from devstack.layout import (
     KAFKA_CONTROLLER_PORT,
     KAFKA_DATA,
     KAFKA_DIR,
+    KAFKA_JAAS,
     KAFKA_LIBS,
     KAFKA_PORT,
     LOG_DIR,
@@ -40,6 +44,7 @@ from devstack.layout import (
     POSTGRES_DIR,
     POSTGRES_PORT,
     POSTGRES_SOCKET_DIR,
+    REDIS_ACL,
     REDIS_DIR,
     REDIS_PORT,
     ROOT,
@@ -63,7 +68,9 @@ NGINX_CONF = NGINX_DIR / "nginx.conf"
 # Small fixed heaps keep the idle stack small.
 KAFKA_HEAP = ("-Xms256m", "-Xmx512m")
 # Elasticsearch pre-touches its whole heap by default; locally, pages come as used.
-ES_JAVA_OPTS = "-Xms512m -Xmx512m -XX:-AlwaysPreTouch"
+# Its built-in roles are not synced into a .security index: only the file realm is
+# used, and this distribution lacks the analysis module that sync needs.
+ES_JAVA_OPTS = "-Xms512m -Xmx512m -XX:-AlwaysPreTouch -Des.queryable_built_in_roles_enabled=false"
 
 
 @dataclass(frozen=True)
@@ -136,9 +143,13 @@ def accepts_connections(port: int) -> bool:
         return False
 
 
-def http_get(url: str) -> tuple[int, bytes]:
+def http_get(url: str, login: tuple[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if login:
+        basic = base64.b64encode(":".join(login).encode()).decode()
+        request.add_header("Authorization", f"Basic {basic}")
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(request, timeout=3) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -149,29 +160,56 @@ def answers_200(url: str) -> Callable[[], bool]:
 
 
 def postgres_ready() -> bool:
+    # Asks whether the server accepts connections, which needs no password.
     command = [PG_BIN / "pg_isready", "-q", "-h", HOST, "-p", str(POSTGRES_PORT), "-U", "postgres"]
     return subprocess.run(command, check=False).returncode == 0
 
 
+def resp(*words: str) -> bytes:
+    """One Redis command in RESP, which is safe for any byte in a password."""
+    return f"*{len(words)}\r\n".encode() + b"".join(
+        f"${len(word.encode())}\r\n{word}\r\n".encode() for word in words
+    )
+
+
 def redis_ready() -> bool:
+    # Signed in as the probe, the only thing that user may do besides PING.
+    password = credentials.provisioning()["REDIS_PROBE_PASSWORD"]
     with socket.create_connection((HOST, REDIS_PORT), timeout=2) as connection:
-        connection.sendall(b"PING\r\n")
-        return connection.recv(16).startswith(b"+PONG")
+        connection.sendall(resp("AUTH", credentials.REDIS_PROBE_USER, password) + resp("PING"))
+        answer = b""
+        while answer.count(b"\r\n") < 2 and (chunk := connection.recv(64)):
+            answer += chunk
+        return answer == b"+OK\r\n+PONG\r\n"
+
+
+def kafka_admin(command: str, timeout: float = 10) -> bool:
+    """devstack/kafka_admin.py: the venv's confluent-kafka speaks Kafka's protocol, and
+    this script stays stdlib-only. The administrator's password goes by environment."""
+    user, password = credentials.kafka_admin()
+    environment = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{KAFKA_PORT}",
+        "KAFKA_ADMIN_USERNAME": user,
+        "KAFKA_ADMIN_PASSWORD": password,
+    }
+    completed = subprocess.run(
+        [VENV_PYTHON, DEVSTACK / "kafka_admin.py", command],
+        env=environment,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return completed.returncode == 0
 
 
 def kafka_ready() -> bool:
-    # A metadata answer means the broker has joined its controller, unlike an open port.
-    # The venv's confluent-kafka speaks the protocol; this script stays stdlib-only.
-    snippet = (
-        "from confluent_kafka.admin import AdminClient;"
-        f"AdminClient({{'bootstrap.servers': '{HOST}:{KAFKA_PORT}'}}).list_topics(timeout=2)"
-    )
-    command = [VENV_PYTHON, "-c", snippet]
-    return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode == 0
+    return kafka_admin("ready")
 
 
 def elasticsearch_ready() -> bool:
-    status, body = http_get(f"http://{HOST}:{ES_PORT}/_cluster/health")
+    probe = (credentials.ES_PROBE_USER, credentials.provisioning()["ELASTICSEARCH_PROBE_PASSWORD"])
+    status, body = http_get(f"http://{HOST}:{ES_PORT}/_cluster/health", login=probe)
     return status == 200 and json.loads(body)["status"] in ("green", "yellow")
 
 
@@ -213,6 +251,8 @@ def postgres() -> Program:
         "unix_socket_directories": POSTGRES_SOCKET_DIR,
         "shared_buffers": "128MB",
         "max_connections": 200,
+        # Every role signs in with a SCRAM verifier (pg_hba.conf: no trust, no md5).
+        "password_encryption": "scram-sha-256",
         # Local data is disposable: skipping disk flushes makes migrations and tests fast.
         "fsync": "off",
         "synchronous_commit": "off",
@@ -244,7 +284,7 @@ def redis() -> Program:
         probe=redis_ready,
         ports=(REDIS_PORT,),
         directory=REDIS_DIR,
-        watched_files=(REDIS_DIR / "redis.conf",),
+        watched_files=(REDIS_DIR / "redis.conf", REDIS_ACL),
     )
 
 
@@ -266,12 +306,16 @@ def kafka() -> Program:
     return Program(
         name="kafka",
         group="infra",
-        command=kafka_command("kafka.Kafka", server_properties, jvm_options=KAFKA_HEAP),
+        command=kafka_command(
+            "kafka.Kafka",
+            server_properties,
+            jvm_options=(*KAFKA_HEAP, f"-Djava.security.auth.login.config={KAFKA_JAAS}"),
+        ),
         endpoint=f"{HOST}:{KAFKA_PORT} (controller {KAFKA_CONTROLLER_PORT})",
         probe=kafka_ready,
         ports=(KAFKA_PORT, KAFKA_CONTROLLER_PORT),
         directory=KAFKA_DIR,
-        watched_files=(server_properties, KAFKA_DIR / "log4j2.properties"),
+        watched_files=(server_properties, KAFKA_DIR / "log4j2.properties", KAFKA_JAAS),
         stopwaitsecs=60,  # a controlled shutdown flushes and closes every partition
     )
 
@@ -434,15 +478,29 @@ def celery(name: str) -> Program:
 
 
 def render_configs() -> None:
-    render("redis.conf", REDIS_DIR / "redis.conf", host=HOST, port=REDIS_PORT, dir=REDIS_DIR)
+    credentials.render_auth_files()
     render(
-        "kafka-server.properties",
-        KAFKA_DIR / "server.properties",
+        "redis.conf",
+        REDIS_DIR / "redis.conf",
         host=HOST,
-        port=KAFKA_PORT,
-        controller_port=KAFKA_CONTROLLER_PORT,
-        log_dirs=KAFKA_DATA,
+        port=REDIS_PORT,
+        dir=REDIS_DIR,
+        aclfile=REDIS_ACL,
     )
+    for template, target in (
+        ("kafka-server.properties", KAFKA_DIR / "server.properties"),
+        # Run once per data directory, before the broker asks anyone who they are.
+        ("kafka-bootstrap.properties", KAFKA_DIR / "bootstrap.properties"),
+    ):
+        render(
+            template,
+            target,
+            host=HOST,
+            port=KAFKA_PORT,
+            controller_port=KAFKA_CONTROLLER_PORT,
+            log_dirs=KAFKA_DATA,
+            admin=credentials.kafka_admin()[0],
+        )
     render("kafka-log4j2.properties", KAFKA_DIR / "log4j2.properties")
     render(
         "elasticsearch.yml",

@@ -17,12 +17,13 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # Run as a script, so make the `devstack` package importable from the repo root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devstack import install, programs, supervise
+from devstack import credentials, install, programs, supervise
 from devstack.layout import (
     GATEWAY_PORT,
     HOST,
@@ -108,7 +109,6 @@ def start_infra() -> None:
     infra = programs.infra_programs()
     supervise.start(infra)
     supervise.wait_until_healthy(supervise.program_checks(infra), INFRA_TIMEOUT)
-    create_local_secrets()
     provision_database()
     migrate()
 
@@ -116,10 +116,6 @@ def start_infra() -> None:
 def seed_demo_data() -> None:
     step("seeding demo data through the API (once)")
     run_python("seeding demo data", "devstack/seed.py")
-
-
-def create_local_secrets() -> None:
-    run_python("creating local secrets", "-m", "config.secrets")
 
 
 def provision_database() -> None:
@@ -143,19 +139,38 @@ def run_python(what: str, *arguments: str) -> None:
 
 
 def migrate() -> None:
-    step("migrating each service's schema and creating its Kafka topics")
+    step("migrating each service's schema, its Kafka principal's ACLs and its topics")
+    migrated = {name: manage(name, "migrate", "--noinput") for name in SERVICES}
+    grant_kafka_access()
     for name in SERVICES:
-        migrated = manage(name, "migrate", "--noinput")
-        manage(name, "ensure_topics")
-        applied = migrated.count("  Applying ")
+        manage(name, "ensure_topics")  # as the service itself: its ACLs allow its own
+        applied = migrated[name].count("  Applying ")
         say(f"{name}: {f'{applied} migrations applied' if applied else 'up to date'}, topics ready")
 
 
-def manage(service: str, *arguments: str) -> str:
+def grant_kafka_access() -> None:
+    """Each deployable's SCRAM credential and exactly the ACLs its settings call for
+    (`manage.py kafka_acls --apply`, signed in as the administrator), the test
+    suites' deployable too. In parallel: each is a Django start-up of its own."""
+    user, password = credentials.kafka_admin()
+    admin = {"KAFKA_ADMIN_USERNAME": user, "KAFKA_ADMIN_PASSWORD": password}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(
+            lambda name: manage(name, "kafka_acls", "--apply", extra_environment=admin),
+            credentials.deployables(),
+        )
+        for line in results:
+            say(line.strip())
+
+
+def manage(service: str, *arguments: str, extra_environment: dict | None = None) -> str:
+    environment = programs.service_environment(service if service in SERVICES else None)
+    if service not in SERVICES:  # a test suite's deployable: settings but no HEARTH_SERVICE
+        environment["DJANGO_SETTINGS_MODULE"] = f"config.settings.{service}"
     completed = subprocess.run(
         [VENV_PYTHON, "manage.py", *arguments],
         cwd=ROOT,
-        env=programs.service_environment(service),
+        env={**environment, **(extra_environment or {})},
         capture_output=True,
         text=True,
         check=False,

@@ -91,14 +91,17 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6380/0")
 KAFKA_BOOTSTRAP_SERVERS = env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 # Local: one broker. Production (helm values): 3 replicas, min.insync.replicas=2,
 # so an acknowledged event survives the loss of any one broker or zone.
 KAFKA_TOPIC_PARTITIONS = int(env("KAFKA_TOPIC_PARTITIONS", "3"))
 KAFKA_REPLICATION_FACTOR = int(env("KAFKA_REPLICATION_FACTOR", "1"))
 KAFKA_MIN_INSYNC_REPLICAS = int(env("KAFKA_MIN_INSYNC_REPLICAS", "1"))
-ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+# Every client signs in as its deployable (SCRAM); production adds TLS (SASL_SSL).
+KAFKA_SECURITY_PROTOCOL = env(
+    "KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT" if HEARTH_ENV == "local" else "SASL_SSL"
+)
+KAFKA_SASL_MECHANISM = env("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
@@ -106,8 +109,6 @@ EMAIL_PORT = int(env("EMAIL_PORT", "1025"))
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Hearth <no-reply@hearth.local>")
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6380/1")
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6380/2")
 # A task is acknowledged only after it ran, and re-queued if its worker dies:
 # an accepted task is never lost to a killed node.
 CELERY_TASK_ACKS_LATE = True
@@ -129,8 +130,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "kernel.api.exceptions.exception_handler",
 }
 
-# Tokens: ES256, checked in every deployable against the key ring (kernel.auth).
-HEARTH_JWT_KEY_DIR = env("HEARTH_JWT_KEY_DIR", str(BASE_DIR / "var" / "secrets" / "jwt"))
+# Tokens: ES256, checked in every deployable against the key ring (kernel.auth),
+# read from the deployable's own HEARTH_JWT_KEY_DIR (_store_credentials).
 SIMPLE_JWT = {
     "ALGORITHM": "ES256",
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(env("JWT_ACCESS_MINUTES", "10"))),
@@ -192,6 +193,33 @@ def own_value(service: Service, name: str, default: str | None = None) -> str:
     return value
 
 
+def _store_credentials(service: Service) -> dict[str, Any]:
+    """The deployable's own user in every store, and its own token keys: locally
+    from its generated file, in production from its Secret (own_value). What it
+    does not use may be left unset outside a local run."""
+    uses_kafka = service.publishes_events or service.consumes_events
+    unless_used = {True: None, False: ""}  # None: required
+    # Celery's queues, bindings and results under the deployable's name, the only
+    # keys and channels its Redis user may touch (as the cache's KEY_PREFIX).
+    own_keys = {"global_keyprefix": f"{service.name}:"}
+    return {
+        "CELERY_BROKER_URL": own_value(
+            service, "CELERY_BROKER_URL", unless_used[service.celery_worker]
+        ),
+        "CELERY_RESULT_BACKEND": own_value(
+            service, "CELERY_RESULT_BACKEND", unless_used[service.celery_worker]
+        ),
+        "CELERY_BROKER_TRANSPORT_OPTIONS": own_keys,
+        "CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS": own_keys,
+        "KAFKA_USERNAME": own_value(service, "KAFKA_USERNAME", f"hearth-{service.name}"),
+        "KAFKA_PASSWORD": own_value(service, "KAFKA_PASSWORD", unless_used[uses_kafka]),
+        # No deployable searches yet; production points it at a secured cluster.
+        "ELASTICSEARCH_URL": own_value(service, "ELASTICSEARCH_URL", ""),
+        # Holds its own private key and everyone's public keys, nobody else's private key.
+        "HEARTH_JWT_KEY_DIR": str(BASE_DIR / own_value(service, "HEARTH_JWT_KEY_DIR")),
+    }
+
+
 def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
     init_sentry(dsn=SENTRY_DSN, service=service.name, environment=HEARTH_ENV)
     return {
@@ -207,7 +235,7 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
                 "PORT": env("DATABASE_PORT", "5433"),
                 "NAME": env("DATABASE_NAME", "hearth"),
                 "USER": env("DATABASE_USER", service.db_role),
-                "PASSWORD": own_value(service, "DATABASE_PASSWORD", ""),
+                "PASSWORD": own_value(service, "DATABASE_PASSWORD"),
                 "CONN_MAX_AGE": 60,
                 "CONN_HEALTH_CHECKS": True,
                 "OPTIONS": {
@@ -222,7 +250,7 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
         "CACHES": {
             "default": {
                 "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": REDIS_URL,
+                "LOCATION": own_value(service, "REDIS_URL"),
                 "KEY_PREFIX": service.name,
                 "OPTIONS": {
                     # Fail fast, and fall through to the database: a slow or dead
@@ -234,6 +262,7 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
             }
         },
         "CELERY_TASK_DEFAULT_QUEUE": service.name,
+        **_store_credentials(service),
         # What the deployable publishes (its contracts) and consumes; dotted paths
         # so the kernel's event commands never import a context.
         "HEARTH_EVENT_CATALOGUES": [f"{app}.contracts.EVENTS" for app in apps],

@@ -10,3 +10,6 @@ globals().update(_settings_for(Service("kernel_tests", port=0), apps=[]))
 ROOT_URLCONF = "config.urls.kernel_tests"
 HEARTH_EVENT_CATALOGUES = ["kernel.testing.probe.EVENTS"]
 HEARTH_EVENT_CONSUMERS = ["kernel.testing.probe.RECORDER"]
+# Its tests create and delete topics and consumer groups of their own, all named
+# under this prefix: its Kafka principal may do anything there, nothing elsewhere.
+HEARTH_KAFKA_OWNED_PREFIX = "hearth.kernel_tests."

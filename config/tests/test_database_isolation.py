@@ -6,13 +6,21 @@ import pytest
 from django.conf import settings
 from psycopg import sql
 
+from config.provision import role_password
+
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def _connect_as(role: str) -> psycopg.Connection:
+    """Signed in as the role, with its own password (the deployable's, as provisioned)."""
     db = settings.DATABASES["default"]
     return psycopg.connect(
-        host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=role, autocommit=True
+        host=db["HOST"],
+        port=db["PORT"],
+        dbname=db["NAME"],
+        user=role,
+        password=role_password(role.removeprefix("hearth_")),
+        autocommit=True,
     )
 
 

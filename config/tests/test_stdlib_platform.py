@@ -108,6 +108,9 @@ def test_celery_worker_imports_the_stdlib_platform():
         "--without-heartbeat",
         "--without-mingle",
         "--without-gossip",
+        # The suite's own deployable, like the sender: each deployable's Celery keys
+        # are its own (under its name), where only its Redis user may go.
+        DJANGO_SETTINGS_MODULE="config.settings.kernel_tests",
     )
     try:
         result = app.send_task("kernel.python_version", queue=queue)

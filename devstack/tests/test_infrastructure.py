@@ -1,5 +1,6 @@
 """The local stack runs the real servers: a message through Kafka, a document
-through Elasticsearch, a mail through SMTP."""
+through Elasticsearch, a mail through SMTP, each signed in as the kernel tests'
+deployable (its own Kafka principal and Elasticsearch user)."""
 
 import email
 import time
@@ -12,27 +13,22 @@ from django.conf import settings
 from django.core.mail import send_mail
 from elasticsearch import Elasticsearch
 
+from kernel.events.kafka import admin_config, consumer_config, producer_config
+
 pytestmark = pytest.mark.integration
 
 
 def test_kafka_round_trip():
-    topic = f"test.roundtrip.{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
+    # Under the prefix the kernel tests' principal owns (HEARTH_KAFKA_OWNED_PREFIX).
+    topic = f"{settings.HEARTH_KAFKA_OWNED_PREFIX}roundtrip-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient(admin_config())
     admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic].result(30)
     try:
-        producer = Producer(
-            {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "enable.idempotence": True}
-        )
+        producer = Producer(producer_config())
         producer.produce(topic, key=b"listing-1", value=b'{"rent": 1200}')
         assert producer.flush(10) == 0
 
-        consumer = Consumer(
-            {
-                "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-                "group.id": f"test-{uuid.uuid4().hex[:8]}",
-                "auto.offset.reset": "earliest",
-            }
-        )
+        consumer = Consumer(consumer_config(group_id=topic))
         consumer.subscribe([topic])
         try:
             message = None
@@ -53,7 +49,7 @@ def test_kafka_round_trip():
 
 def test_elasticsearch_index_and_search():
     client = Elasticsearch(settings.ELASTICSEARCH_URL, request_timeout=30)
-    index = f"test-listings-{uuid.uuid4().hex[:8]}"
+    index = f"kernel_tests-listings-{uuid.uuid4().hex[:8]}"  # its user's own indices
     try:
         client.index(index=index, id="1", document={"title": "Sunny loft near the river"})
         client.index(index=index, id="2", document={"title": "Basement studio"})

@@ -22,9 +22,13 @@ def jwt_keys(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def isolated_cache(settings):
     """A key prefix of the test's own on the real Redis: no entry leaks between
-    tests, or into the local stack's listings deployable."""
+    tests, or into the local stack's listings deployable. Under `listings:`, the
+    only keys listings' Redis user may use."""
     settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        "default": {
+            **settings.CACHES["default"],
+            "KEY_PREFIX": f"listings:test-{uuid.uuid4().hex}",
+        }
     }
     yield
     cache.delete_pattern("*")

@@ -17,7 +17,7 @@ from psycopg import sql
 class SchemaOwner:
     schema: str
     role: str
-    password: str | None = None  # None: the role authenticates some other way (local trust)
+    password: str | None = None  # None: keep the role's password as it is
 
 
 def provision(*, admin_conninfo: str, database: str, owners: Iterable[SchemaOwner]) -> None:
@@ -62,8 +62,13 @@ def _create_role(conn: psycopg.Connection, owner: SchemaOwner) -> None:
     statement = "ALTER ROLE {} LOGIN" if exists else "CREATE ROLE {} LOGIN"
     conn.execute(sql.SQL(statement).format(sql.Identifier(owner.role)))
     if owner.password is not None:
+        # The SCRAM verifier, computed here (libpq): the password itself never reaches
+        # the server, so no statement log or error message can show it.
+        verifier = conn.pgconn.encrypt_password(
+            owner.password.encode(), owner.role.encode(), b"scram-sha-256"
+        )
         conn.execute(
             sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                sql.Identifier(owner.role), sql.Literal(owner.password)
+                sql.Identifier(owner.role), sql.Literal(verifier.decode())
             )
         )

@@ -15,6 +15,12 @@ def _common() -> dict[str, Any]:
         "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
         "client.id": f"hearth-{settings.HEARTH_SERVICE}",
         "logger": logging.getLogger("kernel.kafka"),
+        # Signed in as this deployable's own principal: the broker's ACLs let it write
+        # only its own topics and read only what it consumes (kernel.events.acls).
+        "security.protocol": settings.KAFKA_SECURITY_PROTOCOL,
+        "sasl.mechanism": settings.KAFKA_SASL_MECHANISM,
+        "sasl.username": settings.KAFKA_USERNAME,
+        "sasl.password": settings.KAFKA_PASSWORD,
     }
 
 
@@ -60,7 +66,9 @@ def read_to_end(topic: str, *, tail: int | None = None, timeout: float = 60) -> 
     Reads by assign(), without joining a group, so no offset is ever committed.
     Raises TimeoutError rather than return a partial read.
     """
-    reader = Consumer(consumer_config(f"hearth-reader-{topic}", {"enable.partition.eof": True}))
+    # A group of the deployable's own (its ACLs cover hearth.<service>.*), never joined.
+    group = f"hearth.{settings.HEARTH_SERVICE}.reader"
+    reader = Consumer(consumer_config(group, {"enable.partition.eof": True}))
     try:
         partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
         assignments = []

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import connection
 from django_redis import get_redis_connection
 
+from kernel.events.kafka import admin_config
+
 logger = logging.getLogger(__name__)
 
 KAFKA_TIMEOUT_SECONDS = 1.5
@@ -43,7 +45,7 @@ def _kafka_admin() -> AdminClient:
     # connections every few seconds.
     return AdminClient(
         {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            **admin_config(),  # signed in as the deployable, like its other clients
             "socket.timeout.ms": int(KAFKA_TIMEOUT_SECONDS * 1000),
             "logger": logging.getLogger("kernel.kafka.admin"),
         }
