@@ -17,7 +17,9 @@ class Service:
     consumes_events: bool = False  # runs `consume_events` beside its web process
     # Public API prefixes besides /api/v1/<name>, routed to it by the gateway.
     extra_api_prefixes: tuple[str, ...] = ()
-    publishes_events: bool = True  # has an outbox, so runs a relay
+    # Its contracts declare events, so its outbox has rows for a relay to publish
+    # (config/tests/test_settings.py holds the flag to the catalogue).
+    publishes_events: bool = False
     package: str = ""  # its Django app; default apps.<name>
 
     @property
@@ -41,12 +43,18 @@ SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
         # The web front door: pages rendered from the contexts' public APIs.
-        Service("frontend", 8100, package="frontend", publishes_events=False),
+        Service("frontend", 8100, package="frontend"),
         # Every deployable that checks user tokens consumes accounts' ended sessions
         # (kernel.auth.revocation), besides what its own context consumes.
-        Service("accounts", 8101, extra_api_prefixes=("auth",), consumes_events=True),
-        Service("listings", 8102, consumes_events=True),
-        Service("applications", 8103, consumes_events=True),
+        Service(
+            "accounts",
+            8101,
+            extra_api_prefixes=("auth",),
+            consumes_events=True,
+            publishes_events=True,
+        ),
+        Service("listings", 8102, consumes_events=True, publishes_events=True),
+        Service("applications", 8103, consumes_events=True, publishes_events=True),
         Service("payments", 8104, consumes_events=True),
         Service("notifications", 8105, celery_worker=True, celery_beat=True, consumes_events=True),
     )

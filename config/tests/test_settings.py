@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from config.services import SERVICES
 
@@ -21,6 +22,16 @@ def test_each_deployable_installs_its_context_and_the_kernel_only(name):
     assert module.DATABASES["default"]["USER"] == f"hearth_{name}"
     assert module.DATABASES["default"]["OPTIONS"]["options"] == f"-c search_path={name}"
     assert name == module.CELERY_TASK_DEFAULT_QUEUE
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_a_relay_runs_exactly_where_the_catalogues_declare_events(name):
+    """A relay with nothing to publish is a process to run, watch and pay for."""
+    module = importlib.import_module(f"config.settings.{name}")
+    declared = [
+        event for path in module.HEARTH_EVENT_CATALOGUES for event in import_string(path).events
+    ]
+    assert SERVICES[name].publishes_events == bool(declared), declared
 
 
 def _run_manage(*args: str, **environment: str) -> subprocess.CompletedProcess:

@@ -1,11 +1,12 @@
 """Calls from one deployable to another, for the few places where a synchronous
 answer is the right choice (events are the default).
 
-Every call carries a service token addressed to the callee and the request id,
-has a connect and a read timeout, is retried with backoff only when it is
-idempotent (GET, HEAD, PUT, DELETE, OPTIONS) and the failure is transient, and
-goes through a circuit breaker per callee: after repeated failures calls fail at
-once for a while instead of piling up behind a sick service.
+Every call carries a service token addressed to the callee (or, from the web
+front end, the signed-in user's token) and the request id, has a connect and a
+read timeout, is retried with backoff only when it is idempotent (GET, HEAD, PUT,
+DELETE, OPTIONS, TRACE) and the failure is transient, and goes through a circuit
+breaker per callee: after repeated failures calls fail at once for a while
+instead of piling up behind a sick service.
 """
 
 import logging

@@ -14,7 +14,9 @@ def init_sentry(*, dsn: str, service: str, environment: str) -> bool:
         environment=environment,
         server_name=service,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        traces_sample_rate=0.0,  # tracing goes through OpenTelemetry, not Sentry
+        # Errors only. No tracing yet: events carry an empty trace_context until
+        # a tracer (OpenTelemetry) fills it.
+        traces_sample_rate=0.0,
         send_default_pii=False,
     )
     sentry_sdk.set_tag("service", service)

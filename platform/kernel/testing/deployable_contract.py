@@ -99,6 +99,17 @@ def test_every_payload_reader_matches_its_event_schema():
             assert event.reader_mismatches() == [], event.name
 
 
+def test_the_event_catalogue_doc_says_what_this_deployable_consumes():
+    """docs/events.md's "consumed by" column, held to this deployable's consumers."""
+    from kernel.events.registry import consumer_specs
+    from kernel.testing.catalogue_doc import catalogue_rows
+
+    handled = {event for spec in consumer_specs().values() for event in spec.handlers}
+    rows = catalogue_rows(settings.BASE_DIR / "docs" / "events.md")
+    documented = {row.event for row in rows if _context_label() in row.consumed_by}
+    assert documented == handled
+
+
 def test_api_index_is_browsable_and_links_schema_and_docs(client):
     response = client.get(f"/api/v1/{_context_label()}/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
