@@ -76,7 +76,9 @@ def on_application_rejected(envelope: Envelope) -> None:
 
 def on_application_closed(envelope: Envelope) -> None:
     closed = applications.APPLICATION_CLOSED.read(envelope)
-    _notify_renter(envelope, closed.application, Kind.APPLICATION_CLOSED, reason=closed.reason.value)
+    _notify_renter(
+        envelope, closed.application, Kind.APPLICATION_CLOSED, reason=closed.reason.value
+    )
 
 
 def _upsert_recipient(envelope: Envelope) -> None:
