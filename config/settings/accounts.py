@@ -59,3 +59,6 @@ HEARTH_ACCOUNTS_LIMITS = {
 HEARTH_LIMITS_KEY_PREFIX = "accounts:limit"
 # How long a reset link works after it was asked for.
 PASSWORD_RESET_MINUTES = int(env("HEARTH_PASSWORD_RESET_MINUTES", "30"))
+# Every "forgot my password" answer takes at least this long, so the extra work of
+# a real reset (a few ms) does not tell who has an account: above its p99.
+PASSWORD_RESET_ANSWER_SECONDS = int(env("HEARTH_PASSWORD_RESET_ANSWER_MS", "100")) / 1000
