@@ -11,6 +11,7 @@ urlpatterns = [
     path("signout", accounts.sign_out_page, name="signout"),
     path("forgot-password", password_reset.forgot_password, name="forgot_password"),
     path("reset-password", password_reset.reset_password, name="reset_password"),
+    path("signout/everywhere", accounts.sign_out_everywhere_page, name="signout_everywhere"),
     path("applications", activity.my_applications, name="applications"),
     path("notifications", activity.notifications, name="notifications"),
     path(

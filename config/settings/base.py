@@ -148,6 +148,8 @@ SIMPLE_JWT = {
 # publishes these events; each deployable that checks user tokens names
 # REVOCATION_CONSUMER in its HEARTH_EVENT_CONSUMERS, which marks them in its Redis.
 HEARTH_REVOCATION_CHECK = env_bool("HEARTH_REVOCATION_CHECK", True)
+# Answer from an in-memory mirror kept by Redis pub/sub (no round trip per request).
+HEARTH_REVOCATION_MIRROR = env_bool("HEARTH_REVOCATION_MIRROR", True)
 HEARTH_REVOCATION_EVENTS = {
     "topic": accounts_contracts.EVENTS.topic,
     "session_ended": [accounts_contracts.SESSION_REVOKED.name],

@@ -63,7 +63,7 @@ def _sign_in(page: Page, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
 def _fits_the_width(page: Page) -> bool:
@@ -235,7 +235,7 @@ def test_every_main_page_is_accessible(
     check("/applications", "my-applications-renter")
     check("/notifications", "notifications")
     check("/landlord", "forbidden")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     _sign_in(page, landlord_api.user["email"])
     check("/landlord", "landlord-dashboard-listed")

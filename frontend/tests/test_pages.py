@@ -146,6 +146,30 @@ def test_sign_up_signs_in_and_sign_out_ends_the_session(client):
     assert client.get("/applications").status_code == 302
 
 
+def test_sign_out_everywhere_ends_the_session_in_every_browser(client):
+    email = _sign_up(client, "renter", "Eve Everywhere")
+    other_browser = Client()
+    assert other_browser.post("/signin", {"email": email, "password": PASSWORD}).status_code == 302
+    assert other_browser.get("/applications").status_code == 200
+    assert 'formaction="/signout/everywhere"' in _text(client.get("/"))
+
+    response = client.post("/signout/everywhere")
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert "You are signed out on every device." in _text(client.get("/"))
+    assert client.get("/applications").status_code == 302
+
+    # The other browser's session still looks valid to the front end; the API's 401
+    # ends it and sends the user to sign in.
+    deadline = time.monotonic() + 5
+    while (page := other_browser.get("/applications")).status_code == 200:
+        assert time.monotonic() < deadline, "the other browser is still signed in after 5 s"
+        time.sleep(0.1)
+    assert page.status_code == 302
+    assert page["Location"].startswith("/signin")
+    assert "Your session has ended" in _text(other_browser.get(page["Location"]))
+    assert other_browser.get("/applications").status_code == 302  # the session is gone
+
+
 def test_sign_in_goes_to_next_and_a_landlord_starts_on_the_dashboard(client):
     email = _email("landlord")
     Api().register(email=email, password=PASSWORD, full_name="Nina Next", role="landlord")

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from frontend.api import ACCOUNTS, api, checked, forwarded_for, retry_after_message
+from frontend.api import ACCOUNTS, api, as_user, checked, forwarded_for, retry_after_message
 from frontend.forms import SignInForm, SignUpForm, add_api_errors
 from frontend.pages import page, safe_next, unavailable_message
 from frontend.session import SignedInUser, sign_in, sign_out
@@ -100,4 +100,22 @@ def sign_in_page(request):
 def sign_out_page(request):
     sign_out(request)
     messages.info(request, "You are signed out.")
+    return redirect("home")
+
+
+@require_POST
+def sign_out_everywhere_page(request):
+    """Ends every session of the user, on every device, then this one here."""
+    if request.hearth_user is None:
+        return redirect("signin")
+    try:
+        checked(
+            api(ACCOUNTS).post("/api/v1/auth/logout-everywhere", **as_user(request)), 401
+        )  # 401: this session had already ended
+    except ServiceUnavailable as error:
+        messages.error(request, f"You are still signed in. {unavailable_message(error)}")
+        return redirect(safe_next(request, reverse("home")))
+    request.session.flush()
+    request.hearth_user = None
+    messages.info(request, "You are signed out on every device.")
     return redirect("home")

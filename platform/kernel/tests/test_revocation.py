@@ -55,6 +55,7 @@ def key_dir(tmp_path, settings):
 @pytest.fixture(autouse=True)
 def revocation_events(settings):
     settings.HEARTH_REVOCATION_CHECK = True
+    settings.HEARTH_REVOCATION_MIRROR = False  # Redis itself; the mirror's tests turn it on
     settings.HEARTH_REVOCATION_EVENTS = {
         "topic": f"hearth.kernel_tests.revocation-{uuid.uuid4().hex[:8]}",
         "session_ended": [SESSION_ENDED],
@@ -63,6 +64,7 @@ def revocation_events(settings):
     revocation._read_failures.paused_until = 0.0
     yield settings.HEARTH_REVOCATION_EVENTS
     revocation._read_failures.paused_until = 0.0
+    revocation._mirror.stop()
 
 
 def _session(user_id: str | None = None) -> tuple[UserAccessToken, str]:
@@ -159,6 +161,72 @@ def test_tokens_without_a_session_id_are_checked_against_the_cut_off_only():
     revocation.cut_off_user(token["sub"], before=_now())
     with pytest.raises(AuthenticationFailed):
         _authenticate(raw)
+
+
+# --- the mirror: no round trip per request ---------------------------------------
+
+
+def _until(condition, seconds: float = 10.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, "not within the time allowed"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def test_the_mirror_loads_the_marks_then_follows_every_new_one(settings):
+    settings.HEARTH_REVOCATION_MIRROR = True
+    loaded, _ = _session()
+    announced, _ = _session()
+    cut_off, _ = _session()
+    fresh, _ = _session()
+    # Written by another process (a consumer) before this one's mirror started.
+    revocation.publish_session_mark(loaded["sid"], at=time.time())
+
+    assert revocation.is_revoked(loaded.payload)  # not in sync yet: asked Redis
+    _until(lambda: revocation._mirror.in_sync)
+    assert revocation._mirror.verdict(loaded.payload) is True
+
+    revocation.publish_session_mark(announced["sid"], at=time.time())
+    revocation.publish_cut_off(cut_off["sub"], before=time.time())
+    delay = _until(
+        lambda: (
+            revocation._mirror.verdict(announced.payload)
+            and revocation._mirror.verdict(cut_off.payload)
+        )
+    )
+    assert delay < 1.0
+    assert revocation._mirror.verdict(fresh.payload) is False
+
+    # In sync, the check asks no one: with Redis unreachable it still refuses.
+    with override_settings(CACHES=DEAD_REDIS):
+        assert revocation.is_revoked(announced.payload)
+        assert revocation.is_revoked(cut_off.payload)
+        assert not revocation.is_revoked(fresh.payload)
+        assert not revocation._read_failures.paused()  # Redis was never tried
+
+
+def test_marks_written_here_are_known_here_at_once(settings):
+    settings.HEARTH_REVOCATION_MIRROR = True
+    token, _ = _session()
+    revocation.is_revoked(token.payload)
+    _until(lambda: revocation._mirror.in_sync)
+    revocation.revoke_session(token["sid"], at=_now())
+    assert revocation._mirror.verdict(token.payload) is True  # no wait for the echo
+
+
+def test_a_mirror_out_of_sync_leaves_the_check_to_redis(settings, caplog):
+    settings.HEARTH_REVOCATION_MIRROR = True
+    token, _ = _session()
+    with override_settings(CACHES=DEAD_REDIS), caplog.at_level(logging.WARNING):
+        assert not revocation.is_revoked(token.payload)  # Redis unreadable: fails open
+        time.sleep(1.5)
+        assert not revocation._mirror.in_sync
+    assert "revocation mirror out of sync" in caplog.text
+    revocation._mirror.stop()
+    revocation._read_failures.paused_until = 0.0
+    revocation.publish_session_mark(token["sid"], at=time.time())
+    assert revocation.is_revoked(token.payload)  # Redis answers while the mirror starts
 
 
 # --- Redis down --------------------------------------------------------------------
@@ -270,7 +338,7 @@ def test_the_consumer_marks_ended_sessions_and_cut_offs_in_redis(revocation_topi
     assert (stats.applied, stats.skipped, stats.dead_lettered) == (3, 1, 0)
 
     client = revocation._redis()
-    assert client.get(revocation.session_key(signed_out["sid"])) == b"1"
+    assert float(client.get(revocation.session_key(signed_out["sid"]))) == now.timestamp()
     assert float(client.get(revocation.user_key(everywhere["sub"]))) == now.timestamp()
     for ended in (signed_out, everywhere, reset):
         assert revocation.is_revoked(ended.payload)
