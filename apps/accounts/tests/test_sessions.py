@@ -11,6 +11,13 @@ from apps.accounts import sessions
 from apps.accounts.contracts import PASSWORD_CHANGED, SESSION_REVOKED, USER_SESSIONS_REVOKED
 from apps.accounts.models import EmailClaim, TokenFamily, User
 from apps.accounts.tests.test_api import bearer, events
+from apps.accounts.tests.test_password_reset import (
+    NEW_PASSWORD,
+    confirm,
+    issue_link,
+    requested,
+    token_of,
+)
 from kernel import errors
 from kernel.auth import revocation
 from kernel.auth.tokens import UserAccessToken, UserRefreshToken
@@ -192,3 +199,20 @@ def test_the_consumer_applies_what_accounts_publishes(client, user):
     assert deliver(_spec(), envelope)
     assert not deliver(_spec(), envelope)  # a redelivery is a no-op
     assert me(client, everywhere["access"]) == 401
+
+
+def test_a_password_reset_ends_older_access_tokens_everywhere(client, user):
+    before = sign_in(client, user)
+    reset_token = token_of(issue_link(client, requested(client, user.email)))
+    assert confirm(client, reset_token, NEW_PASSWORD).status_code == 204
+    assert me(client, before["access"]) == 200  # until the event reaches the consumer
+    # accounts' own consumer, as every deployable's: the cut-off is the change's time.
+    assert deliver(_spec(), _published(PASSWORD_CHANGED.name))
+    assert me(client, before["access"]) == 401
+    assert refresh(client, before["refresh"]).status_code == 401
+    after = client.post(
+        "/api/v1/auth/token",
+        {"email": user.email, "password": NEW_PASSWORD},
+        content_type="application/json",
+    ).json()
+    assert me(client, after["access"]) == 200
