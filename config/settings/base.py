@@ -10,7 +10,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.accounts import contracts as accounts_contracts
@@ -33,9 +35,23 @@ def env_bool(name: str, default: bool = False) -> bool:
     return env(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
 HEARTH_ENV = env("HEARTH_ENV", "local")  # local | production
-DEBUG = env_bool("DJANGO_DEBUG", HEARTH_ENV == "local")
-ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+LOCAL = HEARTH_ENV == "local"
+# Off unless asked for (DJANGO_DEBUG=true), locally too: what :8000 shows is what
+# production shows, and no error page ever carries a traceback or the URL list.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Links in emails point here: the gateway locally, the public host in production.
+HEARTH_PUBLIC_URL = env("HEARTH_PUBLIC_URL", "http://127.0.0.1:8000")
+# The public host, and the loopback names of the local stack. In Kubernetes a
+# deployable also answers to its Service name (added per deployable, below);
+# the kubelet's probes (Host: <pod ip>) are answered before the host check.
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", f"{urlsplit(HEARTH_PUBLIC_URL).hostname},127.0.0.1,localhost"
+)
 
 # The apps every deployable runs: Django's own, DRF and the shared kernel.
 PLATFORM_APPS = [
@@ -54,7 +70,11 @@ PLATFORM_APPS = [
 
 MIDDLEWARE = [
     "kernel.observability.middleware.RequestIdMiddleware",
+    "kernel.http_security.ProbeMiddleware",  # the kubelet's, before the Host check
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "kernel.http_security.RequestHygieneMiddleware",
+    "kernel.http_security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -82,6 +102,56 @@ WSGI_APPLICATION = "config.wsgi.application"
 # The admin's sign-in goes to accounts: one identity for staff (kernel.auth.admin_backend).
 AUTHENTICATION_BACKENDS = ["kernel.auth.admin_backend.HearthAccountBackend"]
 SESSION_COOKIE_AGE = 8 * 3600  # admin sessions: a working day
+
+# --- hardening (docs/architecture.md, "Hardening") ----------------------------
+# Bodies: the gateway refuses over 1 MB with a 413; so does each deployable
+# (kernel.http_security), for traffic that reaches it without the gateway.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("HEARTH_MAX_BODY_BYTES", str(1024 * 1024)))
+# Behind the gateway or the Ingress, which always set X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not LOCAL
+# Never redirected: the kubelet's probes, and the API. An API call over plain HTTP
+# has already sent its token by the time a redirect could answer, and calls
+# between deployables inside the cluster are plain HTTP to a Service name.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^api/v1/"]
+SECURE_HSTS_SECONDS = 0 if LOCAL else 365 * 24 * 3600
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL
+SECURE_HSTS_PRELOAD = not LOCAL
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Cookies: names per deployable (set below), so on the one shared origin one
+# context's admin session never overwrites another's; Secure outside a local run.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not LOCAL
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [
+    "{0.scheme}://{0.netloc}".format(urlsplit(HEARTH_PUBLIC_URL)),
+    *env_list("DJANGO_CSRF_TRUSTED_ORIGINS"),
+]
+
+
+def content_security_policy(*, inline_styles: bool) -> dict[str, Any]:
+    """No inline script anywhere. Inline styles only where the HTML comes from
+    libraries that carry them: the browsable API and Swagger UI of an API deployable."""
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF],
+            "style-src": [SELF, UNSAFE_INLINE] if inline_styles else [SELF],
+            # Listing photos are links to the landlords' own images, on any host.
+            "img-src": [SELF, "data:", *env_list("HEARTH_CSP_IMG_SRC", "https:")],
+            "font-src": [SELF],
+            "connect-src": [SELF],
+            "object-src": [NONE],
+            "base-uri": [SELF],
+            "form-action": [SELF],
+            "frame-ancestors": [NONE],
+        }
+    }
+
+
+CONTENT_SECURITY_POLICY = content_security_policy(inline_styles=True)  # the front end: none
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
@@ -121,6 +191,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # JSON that is too deep, too large or unstorable is a 400/413, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "kernel.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     # Secure by default: a view that is public says so.
     "DEFAULT_AUTHENTICATION_CLASSES": ["kernel.auth.authentication.UserTokenAuthentication"],
@@ -168,8 +244,6 @@ HEARTH_SERVICE_URLS = {
 }
 HEARTH_BREAKER_FAIL_MAX = int(env("HEARTH_BREAKER_FAIL_MAX", "5"))
 HEARTH_BREAKER_RESET_SECONDS = int(env("HEARTH_BREAKER_RESET_SECONDS", "15"))
-# Links in emails point here: the gateway locally, the public host in production.
-HEARTH_PUBLIC_URL = env("HEARTH_PUBLIC_URL", "http://127.0.0.1:8000")
 
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 SENTRY_DSN = env("SENTRY_DSN", "")
@@ -229,6 +303,10 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
         # Each deployable its own: a leaked key signs nothing another deployable trusts.
         "SECRET_KEY": own_value(service, "DJANGO_SECRET_KEY"),
         "INSTALLED_APPS": [*PLATFORM_APPS, *apps],
+        # Its Service name too, which the other deployables call it by in Kubernetes.
+        "ALLOWED_HOSTS": _with_service_host(service),
+        "SESSION_COOKIE_NAME": f"hearth_{service.name}_session",
+        "CSRF_COOKIE_NAME": f"hearth_{service.name}_csrftoken",
         "ROOT_URLCONF": f"config.urls.{service.name}",
         "DATABASES": {
             "default": {
@@ -280,3 +358,9 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
         },
         "HEARTH_CITUS_PLAN": [f"{app}.sharding.PLAN" for app in apps],
     }
+
+
+def _with_service_host(service: Service) -> list[str]:
+    url = HEARTH_SERVICE_URLS.get(service.name)
+    host = urlsplit(url).hostname if url else None
+    return ALLOWED_HOSTS if host is None or host in ALLOWED_HOSTS else [*ALLOWED_HOSTS, host]

@@ -2,14 +2,15 @@
 
 A deployable serves its full public paths (/api/v1/..., /<service>/...), so it
 answers the same URLs on its own port as behind the gateway or the Ingress,
-which route by prefix without rewriting.
+which route by prefix without rewriting. An API deployable's errors are JSON
+(kernel.api.errors, named as handler400 … handler500 in each URLconf).
 """
 
 from importlib import import_module
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kernel.api.views import api_index_view
 from kernel.health.views import healthz, readyz
@@ -28,7 +29,8 @@ def service_urlpatterns(service: str) -> list[URLPattern | URLResolver]:
         path(prefix, include(probes)),  # the same, through the gateway
         path(prefix, api_index_view(service, api), name="api-index"),
         path(f"{prefix}schema/", SpectacularAPIView.as_view(), name="schema"),
-        path(f"{prefix}docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        # Split: Swagger UI's start-up script is a file of its own, not inline (CSP).
+        path(f"{prefix}docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
         path("api/v1/", include(api)),
         path(f"admin/{service}/", admin.site.urls),
     ]
