@@ -5,6 +5,7 @@ devstack/templates/ into var/)."""
 import base64
 import hashlib
 import json
+import math
 import os
 import re
 import shlex
@@ -523,6 +524,23 @@ def render(template: str, target: Path, **values) -> None:
         target.write_text(text)
 
 
+# The gateway's limits, set when `up` renders its config. Locally the rate is high
+# enough for the journey tests and the demo seed, which sign in from one address.
+GATEWAY_AUTH_RATE = os.environ.get("HEARTH_GATEWAY_AUTH_RATE", "10r/s")
+GATEWAY_AUTH_BURST = int(os.environ.get("HEARTH_GATEWAY_AUTH_BURST", "10"))
+GATEWAY_MAX_BODY_SIZE = os.environ.get("HEARTH_GATEWAY_MAX_BODY_SIZE", "1m")
+GATEWAY_SERVER_NAMES = os.environ.get("HEARTH_GATEWAY_SERVER_NAMES", f"{HOST} localhost")
+
+
+def retry_after_seconds(rate: str) -> int:
+    """Seconds until an nginx rate ("10r/s", "30r/m") admits the next request."""
+    match = re.fullmatch(r"(\d+)r/([sm])", rate)
+    if not match or int(match.group(1)) == 0:
+        raise SystemExit(f"HEARTH_GATEWAY_AUTH_RATE must look like 10r/s or 30r/m, not {rate!r}")
+    per_second = int(match.group(1)) / (1 if match.group(2) == "s" else 60)
+    return max(1, math.ceil(1 / per_second))
+
+
 def render_nginx() -> None:
     routes = []
     for name, service in SERVICES.items():
@@ -540,6 +558,12 @@ def render_nginx() -> None:
         port=GATEWAY_PORT,
         service_routes="\n        ".join(routes),
         home_upstream=f"http://{HOST}:{SERVICES[HOME_SERVICE].port}",
+        accounts_upstream=f"http://{HOST}:{SERVICES['accounts'].port}",
+        server_names=GATEWAY_SERVER_NAMES,
+        max_body_size=GATEWAY_MAX_BODY_SIZE,
+        auth_rate=GATEWAY_AUTH_RATE,
+        auth_burst=GATEWAY_AUTH_BURST,
+        retry_after=retry_after_seconds(GATEWAY_AUTH_RATE),
     )
 
 
