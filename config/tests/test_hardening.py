@@ -158,8 +158,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module", params=["frontend", "listings"])
-def production_server(request) -> Iterator[tuple[str, str]]:
+def production_server(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
     name, port = request.param, _free_port()
+    log = tmp_path_factory.mktemp("gunicorn") / f"{name}.log"
     process = subprocess.Popen(
         [
             *(str(settings.BASE_DIR / ".venv" / "bin" / "gunicorn"), "config.wsgi:application"),
@@ -167,19 +168,19 @@ def production_server(request) -> Iterator[tuple[str, str]]:
         ],
         cwd=settings.BASE_DIR,
         env=production_environment(name),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a busy two-core machine
         while True:
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
             except requests.ConnectionError:
-                assert process.poll() is None, f"gunicorn for {name} exited"
-                assert time.monotonic() < deadline, f"gunicorn for {name} did not start"
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.2)
         yield name, base
     finally:
