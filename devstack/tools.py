@@ -1,0 +1,107 @@
+"""Install the deploy tools (helm, conftest, actionlint) into var/tools/bin.
+
+Each tool is a pinned `go install`, built from the Go module proxy: no release
+binaries are downloaded. The binaries land in var/tools/bin (GOBIN); the Go
+module and build caches stay in the user's Go cache, so a fresh clone on the
+same machine relinks in seconds instead of rebuilding. A tool is rebuilt only
+when its binary is missing or was built from another version than the pin
+(read from the binary's own build information, `go version -m`).
+
+    python devstack/tools.py        # install what is missing
+    python devstack/tools.py --check  # exit 1 if any tool is missing or stale
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devstack.shell import fail, find_program, run, say, step  # noqa: E402
+
+TOOLS_BIN = ROOT / "var" / "tools" / "bin"
+
+# binary -> (Go package to install, its module, pinned version)
+TOOLS: dict[str, tuple[str, str, str]] = {
+    "helm": ("helm.sh/helm/v3/cmd/helm", "helm.sh/helm/v3", "v3.22.0"),
+    "conftest": (
+        "github.com/open-policy-agent/conftest",
+        "github.com/open-policy-agent/conftest",
+        "v0.71.1",
+    ),
+    "actionlint": (
+        "github.com/rhysd/actionlint/cmd/actionlint",
+        "github.com/rhysd/actionlint",
+        "v1.7.12",
+    ),
+}
+
+
+def tool_path(name: str) -> Path:
+    return TOOLS_BIN / name
+
+
+def go_binary() -> Path:
+    # /usr/local/go is where the official Go distribution unpacks; it is often not on PATH.
+    found = find_program("go") or Path("/usr/local/go/bin/go")
+    if not found.exists():
+        raise fail("Go is needed to build the deploy tools (https://go.dev/dl/, Go >= 1.24)")
+    return found
+
+
+def built_version(binary: Path, module: str) -> str | None:
+    """The version of `module` the binary was built from, or None if unknown."""
+    if not binary.exists():
+        return None
+    completed = subprocess.run(
+        [str(go_binary()), "version", "-m", str(binary)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in completed.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] == "mod" and fields[1] == module:
+            return fields[2]
+    return None
+
+
+def stale_tools() -> list[str]:
+    return [
+        name
+        for name, (_, module, version) in TOOLS.items()
+        if built_version(tool_path(name), module) != version
+    ]
+
+
+def install() -> None:
+    step("Deploy tools (helm, conftest, actionlint) in var/tools/bin")
+    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "GOBIN": str(TOOLS_BIN), "CGO_ENABLED": "0"}
+    for name, (package, module, version) in TOOLS.items():
+        found = built_version(tool_path(name), module)
+        if found == version:
+            say(f"{name} {version}: installed")
+            continue
+        say(f"{name}: {found or 'missing'} -> {version} (a cold build takes minutes)")
+        started = time.monotonic()
+        run(["nice", "-n", "10", go_binary(), "install", f"{package}@{version}"], env=environment)
+        say(f"{name} {version}: built in {time.monotonic() - started:.0f} s")
+
+
+def main(arguments: list[str]) -> None:
+    if arguments == ["--check"]:
+        stale = stale_tools()
+        if stale:
+            raise fail(f"deploy tools missing or stale: {', '.join(stale)} (run `make tools`)")
+        return
+    if arguments:
+        raise fail("usage: python devstack/tools.py [--check]")
+    install()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
