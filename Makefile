@@ -4,7 +4,7 @@ PYTHON ?= python3
 STACK  := $(PYTHON) devstack/stack.py
 VENV   := .venv/bin
 
-.PHONY: up down status infra test lint requirements
+.PHONY: up down status infra test lint requirements tools deploy-check release
 
 up:
 	$(STACK) up
@@ -30,3 +30,16 @@ lint:
 requirements:
 	cd requirements && for f in base local production; do \
 		../$(VENV)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras -o $$f.txt $$f.in; done
+
+# The deploy tools (helm, conftest, actionlint), pinned, in var/tools/bin.
+tools:
+	$(PYTHON) devstack/tools.py
+
+# The static deploy checks alone (also part of `make test`): helm lint and template,
+# kustomize, Kubernetes 1.34 schemas, policies, actionlint. Offline.
+deploy-check: tools
+	$(VENV)/python -m pytest --ds=config.settings.kernel_tests helm/tests -q
+
+# Build, push and install everything on the local cluster, zone by zone (devstack/release.py).
+release: tools
+	$(PYTHON) devstack/release.py deploy --target local

@@ -1,0 +1,267 @@
+"""Release Hearth to a cluster: `make release` (local) and the release workflow (cloud).
+
+One list of steps for both, so the pipeline that runs on GitHub is the one exercised
+here (.github/workflows/release.yml calls `release.py deploy --target production`):
+
+1. preflight: pinned tools, a kubeconfig, a cluster that answers (fails in seconds,
+   before anything is built);
+2. local only: build every image (devstack/images.py) and push it to the local registry;
+3. the namespace (Pod Security `restricted`) and the Secrets (local: generated from
+   var/secrets; production: must already exist, synced from the secret manager);
+4. local only: the data tier, release `hearth-data`, first: the app chart's hook Jobs
+   (provision, migrate, topics) need the stores;
+5. release `hearth`: everything but the web tier, post-rendered with the environment's
+   overlay; its pre-install/pre-upgrade hooks migrate before any new web pod starts;
+6. releases `hearth-zone-a`, `-b`, `-c`: each zone's web cell, one zone at a time.
+
+Every Helm step is `helm upgrade --install --atomic --wait`: a release that does not
+become ready rolls itself back, and the first failure stops the run, so at most one
+zone ever runs a broken version.
+
+    python3 devstack/release.py deploy [--target local|production] [--dry-run]
+    python3 devstack/release.py push --registry REGISTRY   (the images workflow)
+"""
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config.services import SERVICES
+from devstack import images
+from devstack.layout import ROOT, VAR
+from devstack.shell import fail, say, shown, step
+from devstack.tools import TOOLS_BIN
+
+NAMESPACE = "hearth"
+ZONES = ("zone-a", "zone-b", "zone-c")
+OVERLAYS = ROOT / "k8s-overlays"
+POST_RENDER = OVERLAYS / "post-render"
+LOCAL_KUBECONFIG = VAR / "cluster" / "kubeconfig"
+# The local cluster's registry, on the host bridge (plain http).
+LOCAL_REGISTRY = "10.250.0.1:5000/hearth"
+HELM_TIMEOUT = "15m"
+SECRET_GENERATOR = ROOT / "devstack" / "k8s_secrets.py"
+
+
+@dataclass(frozen=True)
+class Step:
+    description: str
+    command: list[str]
+    # Given to the command on stdin (a manifest for `kubectl apply -f -`).
+    stdin_from: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    registry: str
+    kubeconfig: Path
+    tag: str
+
+
+def required_secrets() -> list[str]:
+    """What the charts reference and never create (docs/deployment.md, "Secrets")."""
+    names = ["hearth-provisioning"]
+    for service in SERVICES:
+        names += [f"hearth-{service}-env", f"hearth-{service}-jwt"]
+    return names
+
+
+def helm(target: Target, *arguments: str) -> list[str]:
+    return [str(TOOLS_BIN / "helm"), "--kubeconfig", str(target.kubeconfig), *arguments]
+
+
+def kubectl(target: Target, *arguments: str) -> list[str]:
+    return ["kubectl", "--kubeconfig", str(target.kubeconfig), *arguments]
+
+
+def app_release(target: Target, release: str, cell: str) -> Step:
+    environment = OVERLAYS / target.name
+    command = helm(
+        target,
+        "upgrade",
+        "--install",
+        release,
+        str(ROOT / "helm" / "hearth"),
+        "--namespace",
+        NAMESPACE,
+        "--atomic",
+        "--wait",
+        "--timeout",
+        HELM_TIMEOUT,
+        "--values",
+        str(environment / "values.yaml"),
+        "--set",
+        f"image.registry={target.registry}",
+        "--set",
+        f"image.tag={target.tag}",
+        "--post-renderer",
+        str(POST_RENDER),
+        "--post-renderer-args",
+        target.name,
+        "--post-renderer-args",
+        cell,
+    )
+    if cell != "regional":
+        # The hooks (provision, migrate, topics) belong to the regional release alone.
+        command.append("--no-hooks")
+    return Step(f"release {release} ({target.name}, {cell})", command)
+
+
+def push_steps(registry: str, tls_verify: bool) -> list[Step]:
+    steps = []
+    for image in images.app_images() + images.infra_images():
+        pushed = f"{registry}/{image.reference.removeprefix(images.REGISTRY + '/')}"
+        steps += [
+            Step(f"tag {pushed}", ["podman", "tag", image.reference, pushed]),
+            Step(
+                f"push {pushed}",
+                ["podman", "push", f"--tls-verify={str(tls_verify).lower()}", pushed],
+            ),
+        ]
+    return steps
+
+
+def secret_steps(target: Target) -> list[Step]:
+    if target.name == "local":
+        return [
+            Step(
+                "Secrets from var/secrets",
+                kubectl(target, "apply", "--namespace", NAMESPACE, "-f", "-"),
+                stdin_from=[sys.executable, str(SECRET_GENERATOR)],
+            )
+        ]
+    return [
+        Step(
+            "Secrets synced from the secret manager",
+            kubectl(target, "get", "secret", "--namespace", NAMESPACE, *required_secrets()),
+        )
+    ]
+
+
+def plan(target: Target) -> list[Step]:
+    steps = [
+        Step(
+            "pinned deploy tools", [sys.executable, str(ROOT / "devstack" / "tools.py"), "--check"]
+        )
+    ]
+    if target.name == "local":
+        steps.append(
+            Step("build every image", [sys.executable, str(ROOT / "devstack" / "images.py")])
+        )
+        # The local registry speaks plain http, on the host bridge only.
+        steps += push_steps(target.registry, tls_verify=False)
+    steps.append(
+        Step("namespace", kubectl(target, "apply", "-f", str(OVERLAYS / "namespace.yaml")))
+    )
+    steps += secret_steps(target)
+    if target.name == "local":
+        steps.append(
+            Step(
+                "release hearth-data (in-cluster data tier)",
+                helm(
+                    target,
+                    "upgrade",
+                    "--install",
+                    "hearth-data",
+                    str(ROOT / "helm" / "hearth-data"),
+                    "--namespace",
+                    NAMESPACE,
+                    "--atomic",
+                    "--wait",
+                    "--timeout",
+                    HELM_TIMEOUT,
+                    "--values",
+                    str(OVERLAYS / "local" / "hearth-data-values.yaml"),
+                    "--set",
+                    f"image.registry={target.registry}",
+                ),
+            )
+        )
+    steps.append(app_release(target, "hearth", "regional"))
+    steps += [app_release(target, f"hearth-{zone}", zone) for zone in ZONES]
+    return steps
+
+
+def execute(steps: list[Step]) -> None:
+    for number, current in enumerate(steps, 1):
+        step(f"[{number}/{len(steps)}] {current.description}")
+        stdin = None
+        if current.stdin_from:
+            say(f"$ {shown(current.stdin_from)} |")
+            produced = subprocess.run(current.stdin_from, capture_output=True, check=False)
+            if produced.returncode != 0:
+                print(produced.stderr.decode(errors="replace"), file=sys.stderr)
+                raise fail(f"`{shown(current.stdin_from)}` exited with {produced.returncode}")
+            stdin = produced.stdout
+        say(f"$ {shown(current.command)}")
+        completed = subprocess.run(current.command, input=stdin, check=False)
+        if completed.returncode != 0:
+            raise fail(
+                f"step {number} ({current.description}) failed with status "
+                f"{completed.returncode}; later steps were not run"
+            )
+
+
+def explain_unreachable(target: Target) -> None:
+    """Fail in seconds, saying why, before anything is built or pushed."""
+    if not target.kubeconfig.exists():
+        where = (
+            "the local cluster writes it when it starts (it comes with the next issue)"
+            if target.name == "local"
+            else "the workflow writes it from the KUBECONFIG secret"
+        )
+        raise fail(f"no kubeconfig at {target.kubeconfig}: {where}; nothing was deployed")
+    reachable = subprocess.run(
+        kubectl(target, "--request-timeout=5s", "get", "--raw", "/readyz"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if reachable.returncode != 0:
+        raise fail(
+            f"the cluster of {target.kubeconfig} does not answer "
+            f"({reachable.stderr.strip().splitlines()[-1:] or 'no output'}); nothing was deployed"
+        )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    deploy = commands.add_parser("deploy", help="release to a cluster, zone by zone")
+    deploy.add_argument("--target", choices=["local", "production"], default="local")
+    deploy.add_argument("--registry", help="where the cluster pulls images from")
+    deploy.add_argument("--kubeconfig", type=Path, help="default: var/cluster/kubeconfig")
+    deploy.add_argument("--tag", help="image tag (default: this commit, as images.py tags)")
+    deploy.add_argument("--dry-run", action="store_true", help="print the steps, run none")
+    pushing = commands.add_parser("push", help="push every built image to a registry")
+    pushing.add_argument("--registry", required=True)
+    options = parser.parse_args(argv)
+
+    if options.command == "push":
+        execute(push_steps(options.registry, tls_verify=True))
+        return
+    if options.target == "production" and not options.registry:
+        raise fail("--registry is required for production")
+    target = Target(
+        name=options.target,
+        registry=options.registry or LOCAL_REGISTRY,
+        kubeconfig=options.kubeconfig or LOCAL_KUBECONFIG,
+        tag=options.tag or images.app_tag(),
+    )
+    steps = plan(target)
+    if options.dry_run:
+        for number, current in enumerate(steps, 1):
+            prefix = f"{shown(current.stdin_from)} | " if current.stdin_from else ""
+            print(f"{number}. {current.description}: {prefix}{shown(current.command)}")
+        return
+    explain_unreachable(target)
+    execute(steps)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
