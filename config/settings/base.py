@@ -246,6 +246,81 @@ HEARTH_BREAKER_FAIL_MAX = int(env("HEARTH_BREAKER_FAIL_MAX", "5"))
 HEARTH_BREAKER_RESET_SECONDS = int(env("HEARTH_BREAKER_RESET_SECONDS", "15"))
 
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+
+def redis_sentinels(addresses: list[str]) -> list[tuple[str, int]]:
+    """host:port items as (host, port) pairs."""
+    return [(host, int(port)) for host, _, port in (item.rpartition(":") for item in addresses)]
+
+
+# Redis: one server locally. In Kubernetes, REDIS_SENTINELS (host:port,...) names the
+# sentinels, which say which node is the primary of REDIS_SENTINEL_MASTER: the cache,
+# sessions, Celery and the revocation mirror ask them, and follow a failover. Then
+# only the user, password and database of a deployable's Redis URLs are used.
+REDIS_SENTINELS = redis_sentinels(env_list("REDIS_SENTINELS"))
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", "hearth")
+if REDIS_SENTINELS:
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
+
+
+def _sentinel_login(url: str) -> dict[str, Any]:
+    """How a client signs in to the sentinels: as its own Redis user (the sentinels
+    know the same users, allowed only to ask where the primary is)."""
+    parts = urlsplit(url)
+    return {
+        "username": parts.username,
+        "password": parts.password,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+    }
+
+
+def _with_host(url: str, host: str) -> str:
+    """The URL with its host (and port) replaced, its login kept."""
+    parts = urlsplit(url)
+    login = parts.netloc.rpartition("@")[0]
+    return parts._replace(netloc=f"{login}@{host}" if login else host).geturl()
+
+
+def redis_cache(
+    location: str, key_prefix: str, sentinels: list[tuple[str, int]], master: str
+) -> dict[str, Any]:
+    """A deployable's cache (and, in the front end, its sessions)."""
+    options: dict[str, Any] = {
+        # Fail fast, and fall through to the database: a slow or dead
+        # cache must not make a request slow or failed.
+        "SOCKET_CONNECT_TIMEOUT": 1,
+        "SOCKET_TIMEOUT": 1,
+        "IGNORE_EXCEPTIONS": True,
+    }
+    if sentinels:
+        options |= {
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "SENTINELS": sentinels,
+            "SENTINEL_KWARGS": _sentinel_login(location),
+        }
+        # Its host is the master set's name, which the client asks the sentinels for.
+        location = _with_host(location, master)
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": options,
+    }
+
+
+def celery_redis(
+    url: str, sentinels: list[tuple[str, int]], master: str
+) -> tuple[str, dict[str, Any]]:
+    """Celery's broker or result backend URL, and the transport options it needs:
+    sentinel://user:password@sentinel/db;... and the master set's name, or the URL as is."""
+    if not url or not sentinels:
+        return url, {}
+    sentinel = urlsplit(url)._replace(scheme="sentinel").geturl()
+    urls = ";".join(_with_host(sentinel, f"{host}:{port}") for host, port in sentinels)
+    return urls, {"master_name": master, "sentinel_kwargs": _sentinel_login(url)}
+
+
 SENTRY_DSN = env("SENTRY_DSN", "")
 
 
@@ -278,15 +353,21 @@ def _store_credentials(service: Service) -> dict[str, Any]:
     # Celery's queues, bindings and results under the deployable's name, the only
     # keys and channels its Redis user may touch (as the cache's KEY_PREFIX).
     own_keys = {"global_keyprefix": f"{service.name}:"}
+    broker, broker_options = celery_redis(
+        own_value(service, "CELERY_BROKER_URL", unless_used[service.celery_worker]),
+        REDIS_SENTINELS,
+        REDIS_SENTINEL_MASTER,
+    )
+    results, results_options = celery_redis(
+        own_value(service, "CELERY_RESULT_BACKEND", unless_used[service.celery_worker]),
+        REDIS_SENTINELS,
+        REDIS_SENTINEL_MASTER,
+    )
     return {
-        "CELERY_BROKER_URL": own_value(
-            service, "CELERY_BROKER_URL", unless_used[service.celery_worker]
-        ),
-        "CELERY_RESULT_BACKEND": own_value(
-            service, "CELERY_RESULT_BACKEND", unless_used[service.celery_worker]
-        ),
-        "CELERY_BROKER_TRANSPORT_OPTIONS": own_keys,
-        "CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS": own_keys,
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": results,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": own_keys | broker_options,
+        "CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS": own_keys | results_options,
         "KAFKA_USERNAME": own_value(service, "KAFKA_USERNAME", f"hearth-{service.name}"),
         "KAFKA_PASSWORD": own_value(service, "KAFKA_PASSWORD", unless_used[uses_kafka]),
         # No deployable searches yet; production points it at a secured cluster.
@@ -328,18 +409,12 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
             }
         },
         "CACHES": {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": own_value(service, "REDIS_URL"),
-                "KEY_PREFIX": service.name,
-                "OPTIONS": {
-                    # Fail fast, and fall through to the database: a slow or dead
-                    # cache must not make a request slow or failed.
-                    "SOCKET_CONNECT_TIMEOUT": 1,
-                    "SOCKET_TIMEOUT": 1,
-                    "IGNORE_EXCEPTIONS": True,
-                },
-            }
+            "default": redis_cache(
+                own_value(service, "REDIS_URL"),
+                service.name,
+                REDIS_SENTINELS,
+                REDIS_SENTINEL_MASTER,
+            )
         },
         "CELERY_TASK_DEFAULT_QUEUE": service.name,
         **_store_credentials(service),

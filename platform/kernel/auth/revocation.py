@@ -47,12 +47,14 @@ import time
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
 from django.core.cache import cache as default_cache
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
+from redis.sentinel import Sentinel
 
 from kernel.events.consumer import ConsumerSpec, StoreUnavailable
 from kernel.events.envelope import Envelope
@@ -96,6 +98,27 @@ def channel() -> str:
 
 def _redis():
     return get_redis_connection("default")
+
+
+def _mirror_client(where: dict[str, Any]) -> redis.Redis:
+    """The mirror's own connection to the cache's Redis: to the primary the sentinels
+    name, when there are sentinels, so that after a failover it follows the new one."""
+    options = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+        "health_check_interval": MIRROR_HEALTH_CHECK_SECONDS,
+    }
+    if not where["sentinels"]:
+        return redis.Redis.from_url(where["location"], **options)
+    url = urlsplit(where["location"])
+    sentinel = Sentinel(where["sentinels"], sentinel_kwargs=where["sentinel_kwargs"])
+    return sentinel.master_for(
+        url.hostname,
+        username=url.username,
+        password=url.password,
+        db=int(url.path.strip("/") or 0),
+        **options,
+    )
 
 
 def mark_window_seconds() -> float:
@@ -271,8 +294,11 @@ class _Mirror:
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stop = threading.Event()
+            cache = settings.CACHES["default"]
             settings_now = {
-                "location": settings.CACHES["default"]["LOCATION"],
+                "location": cache["LOCATION"],
+                "sentinels": cache["OPTIONS"].get("SENTINELS"),
+                "sentinel_kwargs": cache["OPTIONS"].get("SENTINEL_KWARGS"),
                 "channel": channel(),
                 "pattern": default_cache.make_key("revoked:*"),
             }
@@ -282,15 +308,10 @@ class _Mirror:
             self._thread.daemon = True
             self._thread.start()
 
-    def _run(self, stop: threading.Event, where: dict[str, str]) -> None:
+    def _run(self, stop: threading.Event, where: dict[str, Any]) -> None:
         failed_before = False
         while not stop.is_set():
-            client = redis.Redis.from_url(
-                where["location"],
-                socket_connect_timeout=1,
-                socket_timeout=5,
-                health_check_interval=MIRROR_HEALTH_CHECK_SECONDS,
-            )
+            client = _mirror_client(where)
             try:
                 self._follow(client, stop, where)
             except (RedisError, OSError) as error:
@@ -305,7 +326,7 @@ class _Mirror:
                 client.close()
             stop.wait(1.0)
 
-    def _follow(self, client: redis.Redis, stop: threading.Event, where: dict[str, str]) -> None:
+    def _follow(self, client: redis.Redis, stop: threading.Event, where: dict[str, Any]) -> None:
         with client.pubsub() as pubsub:
             pubsub.subscribe(where["channel"])
             if not self._subscribed(pubsub, stop):
