@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["kernel.auth.authentication.UserTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "kernel.api.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kernel.api.openapi.AutoSchema",  # documents every refusal
     "EXCEPTION_HANDLER": "kernel.api.exceptions.exception_handler",
 }
 
@@ -430,6 +430,9 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
             "SWAGGER_UI_DIST": "SIDECAR",  # served by the deployable itself: no CDN
             "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
             "COMPONENT_SPLIT_REQUEST": True,
+            # Tags and derived operation ids start after /api/v1/ in every deployable
+            # (accounts, auth, listings, ...), not after whatever prefix its paths share.
+            "SCHEMA_PATH_PREFIX": r"/api/v1/",
         },
         "HEARTH_CITUS_PLAN": [f"{app}.sharding.PLAN" for app in apps],
     }

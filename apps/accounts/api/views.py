@@ -29,6 +29,8 @@ from apps.accounts.api.throttles import RefreshPerAccount, RegisterPerEmail, per
 from apps.accounts.backends import sign_in_locked
 from apps.accounts.models import User
 from apps.accounts.selectors import user_by_id
+from kernel import errors
+from kernel.api.openapi import refuses
 from kernel.auth.authentication import ServiceTokenAuthentication
 from kernel.auth.keys import keyring
 from kernel.auth.permissions import service_called
@@ -56,7 +58,9 @@ REGISTERED = {"detail": "Thank you. If this email was free, your account is read
 class RegisterView(PublicView):
     throttle_classes = [per_address("register_address"), RegisterPerEmail]
 
-    @extend_schema(request=RegisterInput, responses={202: DetailOutput})
+    @extend_schema(
+        operation_id="accounts_register", request=RegisterInput, responses={202: DetailOutput}
+    )
     def post(self, request):
         data = _valid(RegisterInput, request)
         # The same answer for a taken email, after the same work (the password was hashed).
@@ -68,7 +72,8 @@ class RegisterView(PublicView):
 class TokenView(PublicView):
     throttle_classes = [per_address("sign_in_address")]
 
-    @extend_schema(request=TokenInput, responses={200: TokenPairOutput})
+    @extend_schema(operation_id="auth_token", request=TokenInput, responses={200: TokenPairOutput})
+    @refuses(AuthenticationFailed)
     def post(self, request):
         data = _valid(TokenInput, request)
         # Too many failures for this email: refused, right password or not, account or not.
@@ -83,7 +88,10 @@ class TokenView(PublicView):
 class TokenRefreshView(PublicView):
     throttle_classes = [per_address("refresh_address"), RefreshPerAccount]
 
-    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
+    @extend_schema(
+        operation_id="auth_token_refresh", request=RefreshInput, responses={200: TokenPairOutput}
+    )
+    @refuses(sessions.InvalidRefreshToken)
     def post(self, request):
         data = _valid(RefreshInput, request)
         return Response(sessions.tokens_refresh(raw_refresh=data["refresh"]))
@@ -93,7 +101,8 @@ class LogoutView(PublicView):
     """Ends the session of the refresh token given (holding it is proof enough):
     its tokens are refused everywhere within seconds."""
 
-    @extend_schema(request=RefreshInput, responses={204: None})
+    @extend_schema(operation_id="auth_logout", request=RefreshInput, responses={204: None})
+    @refuses(sessions.InvalidRefreshToken)
     def post(self, request):
         data = _valid(RefreshInput, request)
         sessions.tokens_revoke(raw_refresh=data["refresh"])
@@ -103,7 +112,7 @@ class LogoutView(PublicView):
 class SignOutEverywhereView(APIView):
     """Ends every session of the signed-in user, this one included."""
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(operation_id="auth_logout_everywhere", request=None, responses={204: None})
     def post(self, request):
         sessions.sessions_revoke_all(user_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -112,7 +121,7 @@ class SignOutEverywhereView(APIView):
 class JwksView(PublicView):
     """The public keys user tokens are signed with (RFC 7517), by key id."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="auth_jwks", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(keyring().jwks(owner="accounts"))
 
@@ -124,11 +133,15 @@ class MeView(APIView):
             raise NotFound("This account no longer exists.")
         return user
 
-    @extend_schema(responses={200: UserOutput})
+    @extend_schema(operation_id="accounts_me", responses={200: UserOutput})
+    @refuses(errors.NotFound)
     def get(self, request):
         return Response(UserOutput(self._user(request)).data)
 
-    @extend_schema(request=ProfileInput, responses={200: UserOutput})
+    @extend_schema(
+        operation_id="accounts_me_update", request=ProfileInput, responses={200: UserOutput}
+    )
+    @refuses(errors.NotFound)
     def patch(self, request):
         user = self._user(request)
         data = _valid(ProfileInput, request)
@@ -139,7 +152,11 @@ class MeView(APIView):
 class PasswordResetView(PublicView):
     throttle_classes = [per_address("reset_address")]
 
-    @extend_schema(request=PasswordResetInput, responses={202: DetailOutput})
+    @extend_schema(
+        operation_id="accounts_password_reset",
+        request=PasswordResetInput,
+        responses={202: DetailOutput},
+    )
     def post(self, request):
         data = _valid(PasswordResetInput, request)
         started = time.monotonic()
@@ -157,7 +174,11 @@ class PasswordResetView(PublicView):
 class PasswordResetConfirmView(PublicView):
     throttle_classes = [per_address("reset_confirm_address")]
 
-    @extend_schema(request=PasswordResetConfirmInput, responses={204: None})
+    @extend_schema(
+        operation_id="accounts_password_reset_confirm",
+        request=PasswordResetConfirmInput,
+        responses={204: None},
+    )
     def post(self, request):
         data = _valid(PasswordResetConfirmInput, request)
         services.password_reset_confirm(token=data["token"], new_password=data["new_password"])
@@ -173,7 +194,12 @@ class InternalResetLinkView(APIView):
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [service_called("notifications")]
 
-    @extend_schema(request=None, responses={200: ResetLinkOutput, 404: None, 410: None})
+    @extend_schema(
+        operation_id="accounts_internal_reset_link",
+        request=None,
+        responses={200: ResetLinkOutput},
+    )
+    @refuses(errors.NotFound, status.HTTP_410_GONE)
     def post(self, request, request_id):
         try:
             url = services.password_reset_issue_link(request_id=request_id)

@@ -1,8 +1,17 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.applications.contracts import ClosedReason
 from apps.applications.models import MAX_MESSAGE_LENGTH, MAX_OCCUPANTS, Application
+from kernel.db.choices import choices_of
 from kernel.money import MoneySerializer, money
+
+
+class UnsetAsNullChoiceField(serializers.ChoiceField):
+    """A choice the model stores as "" while unset, shown as null: "" is no choice."""
+
+    def to_representation(self, value):
+        return None if value == "" else super().to_representation(value)
 
 
 class ApplicationSubmitSerializer(serializers.Serializer):
@@ -16,6 +25,11 @@ class ApplicationSubmitSerializer(serializers.Serializer):
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
+    closed_reason = UnsetAsNullChoiceField(
+        choices=choices_of(ClosedReason),
+        allow_null=True,
+        help_text="Why the application was closed; null unless its status is closed.",
+    )
     monthly_income = serializers.SerializerMethodField()
 
     class Meta:

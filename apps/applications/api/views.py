@@ -16,6 +16,8 @@ from apps.applications import selectors, services
 from apps.applications.api.serializers import ApplicationSerializer, ApplicationSubmitSerializer
 from apps.applications.contracts import ApplicationStatus
 from apps.applications.models import Application
+from kernel import errors
+from kernel.api.openapi import refuses
 from kernel.auth.permissions import IsLandlord, IsRenter
 from kernel.db.choices import choices_of
 
@@ -62,6 +64,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         request=ApplicationSubmitSerializer,
         responses={201: ApplicationSerializer},
     )
+    @refuses(errors.Conflict)
     def create(self, request):
         data = ApplicationSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,6 +84,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         operation_id="applications_approve", request=None, responses=ApplicationSerializer
     )
+    @refuses(errors.Conflict)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve, which lets the listing: every other submitted application for it
@@ -91,6 +95,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         operation_id="applications_reject", request=None, responses=ApplicationSerializer
     )
+    @refuses(errors.Conflict)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         application = services.application_reject(application_id=pk, landlord_id=request.user.id)
@@ -99,6 +104,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         operation_id="applications_withdraw", request=None, responses=ApplicationSerializer
     )
+    @refuses(errors.Conflict)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         application = services.application_withdraw(application_id=pk, renter_id=request.user.id)

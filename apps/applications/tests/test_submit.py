@@ -45,7 +45,7 @@ def test_a_renter_applies_for_a_published_listing(client, landlord, renter):
         "renter_id": renter.id,
         "renter_name": "Grace Hopper",
         "status": "submitted",
-        "closed_reason": "",
+        "closed_reason": None,
         "move_in_date": body["move_in_date"],
         "occupants": 3,
         "monthly_income": {"amount": "5200.00", "currency": "EUR"},

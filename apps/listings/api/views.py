@@ -11,6 +11,7 @@ from apps.listings import caching, selectors, services
 from apps.listings.api.filters import ListingSearchFilter
 from apps.listings.api.serializers import ListingSerializer
 from kernel import errors
+from kernel.api.openapi import refuses
 from kernel.auth.permissions import IsLandlord
 
 
@@ -101,6 +102,7 @@ class ListingViewSet(viewsets.GenericViewSet):
         return Response(data)
 
     @extend_schema(operation_id="listings_update", summary="Edit a listing (not once it is let)")
+    @refuses(errors.Conflict)
     def partial_update(self, request, pk):
         listing = selectors.landlord_listing(landlord_id=request.user.id, listing_id=pk)
         if listing is None:
@@ -122,6 +124,7 @@ class ListingViewSet(viewsets.GenericViewSet):
         summary="Publish a draft or unpublished listing",
         request=None,
     )
+    @refuses(errors.Conflict)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk):
         listing = services.listing_publish(listing_id=pk, actor_id=request.user.id)
@@ -132,6 +135,7 @@ class ListingViewSet(viewsets.GenericViewSet):
         summary="Take a published listing out of search",
         request=None,
     )
+    @refuses(errors.Conflict)
     @action(detail=True, methods=["post"])
     def unpublish(self, request, pk):
         listing = services.listing_unpublish(listing_id=pk, actor_id=request.user.id)

@@ -155,3 +155,32 @@ def test_citus_command_prints_the_plan_and_says_citus_is_absent():
     call_command("citus", stdout=out)
     assert "kernel.OutboxEvent: local to the coordinator" in out.getvalue()
     assert "citus extension is not installed" in out.getvalue()
+
+
+def test_served_openapi_schema_is_the_committed_one():
+    """docs/api/<deployable>.yaml is the contract clients trust: any change to what
+    the deployable serves shows in review as a change to that file."""
+    from kernel.api import contract
+    from kernel.management.commands.api_schema import served_schema
+
+    service = _context_label()
+    assert served_schema(service) == contract.load_committed(service), (
+        f"the served schema differs from docs/api/{service}.yaml: rewrite it with "
+        f"`HEARTH_SERVICE={service} .venv/bin/python manage.py api_schema`, and name any "
+        "breaking change it prints in docs/api/CHANGELOG.md"
+    )
+
+
+def test_breaking_changes_to_the_committed_schema_are_in_the_changelog():
+    """Against the copy in git at HEARTH_API_BASE_REF (HEAD by default; CI gives the
+    branch it merges into)."""
+    import os
+
+    from kernel.api import contract
+
+    service = _context_label()
+    base = contract.load_from_git(service, os.environ.get("HEARTH_API_BASE_REF", "HEAD"))
+    if base is None:
+        pytest.skip(f"docs/api/{service}.yaml is not in git yet: nothing to break")
+    committed = contract.load_committed(service)
+    assert contract.unnamed_breaking_changes(service, base, committed) == []
