@@ -21,6 +21,10 @@ class Service:
     # (config/tests/test_settings.py holds the flag to the catalogue).
     publishes_events: bool = False
     package: str = ""  # its Django app; default apps.<name>
+    # The deployables it calls synchronously (kernel.http.ServiceClient): the
+    # Helm chart gives it their <NAME>_URL and lets it, and only it, reach them.
+    calls: tuple[str, ...] = ()
+    sends_email: bool = False  # talks SMTP (the chart opens egress to the mail relay)
 
     @property
     def app(self) -> str:
@@ -43,20 +47,38 @@ SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
         # The web front door: pages rendered from the contexts' public APIs.
-        Service("frontend", 8100, package="frontend"),
+        Service(
+            "frontend",
+            8100,
+            package="frontend",
+            calls=("accounts", "listings", "applications", "notifications"),
+        ),
         # Every deployable that checks user tokens consumes accounts' ended sessions
-        # (kernel.auth.revocation), besides what its own context consumes.
+        # (kernel.auth.revocation), besides what its own context consumes. Every
+        # deployable's admin sign-in asks accounts (kernel.auth.admin_backend), so
+        # every one calls accounts, accounts itself included.
         Service(
             "accounts",
             8101,
             extra_api_prefixes=("auth",),
             consumes_events=True,
             publishes_events=True,
+            calls=("accounts",),
         ),
-        Service("listings", 8102, consumes_events=True, publishes_events=True),
-        Service("applications", 8103, consumes_events=True, publishes_events=True),
-        Service("payments", 8104, consumes_events=True),
-        Service("notifications", 8105, celery_worker=True, celery_beat=True, consumes_events=True),
+        Service("listings", 8102, consumes_events=True, publishes_events=True, calls=("accounts",)),
+        Service(
+            "applications", 8103, consumes_events=True, publishes_events=True, calls=("accounts",)
+        ),
+        Service("payments", 8104, consumes_events=True, calls=("accounts",)),
+        Service(
+            "notifications",
+            8105,
+            celery_worker=True,
+            celery_beat=True,
+            consumes_events=True,
+            calls=("accounts",),
+            sends_email=True,
+        ),
     )
 }
 
