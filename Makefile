@@ -4,7 +4,7 @@ PYTHON ?= python3
 STACK  := $(PYTHON) devstack/stack.py
 VENV   := .venv/bin
 
-.PHONY: up down status infra test lint requirements tools deploy-check release
+.PHONY: up down status infra test lint requirements tools deploy-check release images
 
 up:
 	$(STACK) up
@@ -25,6 +25,10 @@ lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/lint-imports
+
+# Every container image (containers/README.md), with podman; prints their sizes.
+images:
+	$(PYTHON) devstack/images.py
 
 # Re-pin the requirements after editing a requirements/*.in file.
 requirements:

@@ -24,6 +24,9 @@ logconfig_dict = logging_config(service=os.environ.get("HEARTH_SERVICE", "unknow
 # Bound memory growth and spread restarts so workers never all recycle at once.
 max_requests = 5000
 max_requests_jitter = 500
+# No control socket (gunicornc): nothing uses it, and it would be written to $HOME,
+# which is read-only in the image (only /tmp is writable).
+control_socket_disable = True
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
