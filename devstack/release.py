@@ -32,19 +32,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.services import SERVICES
 from devstack import images
-from devstack.layout import ROOT, VAR
+from devstack.layout import ROOT, VAR, VENV_PYTHON
 from devstack.shell import fail, say, shown, step
 from devstack.tools import TOOLS_BIN
 
 NAMESPACE = "hearth"
 ZONES = ("zone-a", "zone-b", "zone-c")
+# The regional release first (its hooks migrate), then one zone cell at a time.
+CELLS = ("regional", *ZONES)
 OVERLAYS = ROOT / "k8s-overlays"
 POST_RENDER = OVERLAYS / "post-render"
 LOCAL_KUBECONFIG = VAR / "cluster" / "kubeconfig"
 # The local cluster's registry, on the host bridge (plain http).
 LOCAL_REGISTRY = "10.250.0.1:5000/hearth"
 HELM_TIMEOUT = "15m"
-SECRET_GENERATOR = ROOT / "devstack" / "k8s_secrets.py"
 
 
 @dataclass(frozen=True)
@@ -79,22 +80,15 @@ def kubectl(target: Target, *arguments: str) -> list[str]:
     return ["kubectl", "--kubeconfig", str(target.kubeconfig), *arguments]
 
 
-def app_release(target: Target, release: str, cell: str) -> Step:
-    environment = OVERLAYS / target.name
-    command = helm(
-        target,
-        "upgrade",
-        "--install",
-        release,
+def app_chart_arguments(target: Target, cell: str) -> list[str]:
+    """The app chart, its values and the post-renderer for one cell: what `helm upgrade`
+    installs and what helm/tests renders, so the checked manifests are the released ones."""
+    arguments = [
         str(ROOT / "helm" / "hearth"),
         "--namespace",
         NAMESPACE,
-        "--atomic",
-        "--wait",
-        "--timeout",
-        HELM_TIMEOUT,
         "--values",
-        str(environment / "values.yaml"),
+        str(OVERLAYS / target.name / "values.yaml"),
         "--set",
         f"image.registry={target.registry}",
         "--set",
@@ -105,11 +99,41 @@ def app_release(target: Target, release: str, cell: str) -> Step:
         target.name,
         "--post-renderer-args",
         cell,
-    )
+    ]
     if cell != "regional":
         # The hooks (provision, migrate, topics) belong to the regional release alone.
-        command.append("--no-hooks")
-    return Step(f"release {release} ({target.name}, {cell})", command)
+        arguments.append("--no-hooks")
+    return arguments
+
+
+def data_chart_arguments(target: Target) -> list[str]:
+    return [
+        str(ROOT / "helm" / "hearth-data"),
+        "--namespace",
+        NAMESPACE,
+        "--values",
+        str(OVERLAYS / target.name / "hearth-data-values.yaml"),
+        "--set",
+        f"image.registry={target.registry}",
+    ]
+
+
+def app_release_name(cell: str) -> str:
+    return "hearth" if cell == "regional" else f"hearth-{cell}"
+
+
+def upgrade(target: Target, release: str, chart_arguments: list[str]) -> list[str]:
+    return helm(
+        target,
+        "upgrade",
+        "--install",
+        release,
+        *chart_arguments,
+        "--atomic",
+        "--wait",
+        "--timeout",
+        HELM_TIMEOUT,
+    )
 
 
 def push_steps(registry: str, tls_verify: bool) -> list[Step]:
@@ -132,7 +156,13 @@ def secret_steps(target: Target) -> list[Step]:
             Step(
                 "Secrets from var/secrets",
                 kubectl(target, "apply", "--namespace", NAMESPACE, "-f", "-"),
-                stdin_from=[sys.executable, str(SECRET_GENERATOR)],
+                stdin_from=[
+                    str(VENV_PYTHON),
+                    "-m",
+                    "devstack.k8s_secrets",
+                    "--namespace",
+                    NAMESPACE,
+                ],
             )
         ]
     return [
@@ -163,27 +193,17 @@ def plan(target: Target) -> list[Step]:
         steps.append(
             Step(
                 "release hearth-data (in-cluster data tier)",
-                helm(
-                    target,
-                    "upgrade",
-                    "--install",
-                    "hearth-data",
-                    str(ROOT / "helm" / "hearth-data"),
-                    "--namespace",
-                    NAMESPACE,
-                    "--atomic",
-                    "--wait",
-                    "--timeout",
-                    HELM_TIMEOUT,
-                    "--values",
-                    str(OVERLAYS / "local" / "hearth-data-values.yaml"),
-                    "--set",
-                    f"image.registry={target.registry}",
-                ),
+                upgrade(target, "hearth-data", data_chart_arguments(target)),
             )
         )
-    steps.append(app_release(target, "hearth", "regional"))
-    steps += [app_release(target, f"hearth-{zone}", zone) for zone in ZONES]
+    for cell in CELLS:
+        release = app_release_name(cell)
+        steps.append(
+            Step(
+                f"release {release} ({target.name}, {cell})",
+                upgrade(target, release, app_chart_arguments(target, cell)),
+            )
+        )
     return steps
 
 
@@ -193,13 +213,15 @@ def execute(steps: list[Step]) -> None:
         stdin = None
         if current.stdin_from:
             say(f"$ {shown(current.stdin_from)} |")
-            produced = subprocess.run(current.stdin_from, capture_output=True, check=False)
+            produced = subprocess.run(
+                current.stdin_from, capture_output=True, check=False, cwd=ROOT
+            )
             if produced.returncode != 0:
                 print(produced.stderr.decode(errors="replace"), file=sys.stderr)
                 raise fail(f"`{shown(current.stdin_from)}` exited with {produced.returncode}")
             stdin = produced.stdout
         say(f"$ {shown(current.command)}")
-        completed = subprocess.run(current.command, input=stdin, check=False)
+        completed = subprocess.run(current.command, input=stdin, check=False, cwd=ROOT)
         if completed.returncode != 0:
             raise fail(
                 f"step {number} ({current.description}) failed with status "
