@@ -1,6 +1,7 @@
 """The entry point of a deployable's image: its arguments choose the process.
 
-    web                       gunicorn on 0.0.0.0:8000 (config/gunicorn_conf.py)
+    web                       gunicorn on 0.0.0.0:8000 (config/gunicorn_conf.py;
+                              HEARTH_WEB_PORT picks another port)
     relay                     the outbox relay (manage.py relay_outbox)
     consumers                 its event consumers (manage.py consume_events)
     worker                    its Celery worker, queue <service>
@@ -23,7 +24,9 @@ from config.services import SERVICE_ENV_VAR, SERVICES, Service
 
 APP_DIR = Path(__file__).resolve().parent.parent
 WRITABLE_DIR = "/tmp"  # noqa: S108 - the image's one writable place, an emptyDir of its own
-WEB_PORT = 8000
+# 8000 in Kubernetes; a container on the host's network (beside the local stack,
+# whose gateway has 8000) is given another.
+WEB_PORT = int(os.environ.get("HEARTH_WEB_PORT", "8000"))
 USAGE = "usage: launch {web|relay|consumers|worker|beat|manage <command> [args...]}"
 
 

@@ -191,8 +191,8 @@ def app_image(name: str, tag: str | None = None) -> str:
     return f"{REGISTRY}/hearth-{name}:{tag or app_tag()}"
 
 
-def app_images() -> list[Image]:
-    tag = app_tag()
+def app_images(tag: str | None = None) -> list[Image]:
+    tag = tag or app_tag()
     revision = git("rev-parse", "HEAD")
     common = {
         "VERSION": tag,
@@ -315,11 +315,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("names", nargs="*", help="deployables or containers/<name> folders")
     parser.add_argument("--apps-only", action="store_true")
     parser.add_argument("--infra-only", action="store_true")
+    parser.add_argument("--tag", help="the deployables' tag instead of the git commit's")
     options = parser.parse_args(argv)
+    if options.tag == "latest":
+        raise fail("never `latest`: a tag names one build (containers/README.md)")
     started = time.monotonic()
     ensure_host()
     known_bases = bases()
-    chosen = select(app_images() + infra_images(), options)
+    chosen = select(app_images(options.tag) + infra_images(), options)
     problems = [image.problem for image in chosen if image.problem]
     if problems:
         raise fail("\n".join(problems))
