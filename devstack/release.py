@@ -46,6 +46,9 @@ LOCAL_KUBECONFIG = VAR / "cluster" / "kubeconfig"
 # The local cluster's registry, on the host bridge (plain http).
 LOCAL_REGISTRY = "10.250.0.1:5000/hearth"
 HELM_TIMEOUT = "15m"
+# Environments that run the data tier in the cluster -> its values: the chart's own
+# variant for that cluster, so the values helm/tests checks are the released ones.
+DATA_TIER_VALUES = {"local": ROOT / "helm" / "hearth-data" / "ci" / "local-values.yaml"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def data_chart_arguments(target: Target) -> list[str]:
         "--namespace",
         NAMESPACE,
         "--values",
-        str(OVERLAYS / target.name / "hearth-data-values.yaml"),
+        str(DATA_TIER_VALUES[target.name]),
         "--set",
         f"image.registry={target.registry}",
     ]
@@ -189,7 +192,7 @@ def plan(target: Target) -> list[Step]:
         Step("namespace", kubectl(target, "apply", "-f", str(OVERLAYS / "namespace.yaml")))
     )
     steps += secret_steps(target)
-    if target.name == "local":
+    if target.name in DATA_TIER_VALUES:
         steps.append(
             Step(
                 "release hearth-data (in-cluster data tier)",

@@ -28,11 +28,3 @@ deny contains msg if {
 	not pod_annotations(r)[api_access_annotation]
 	msg := sprintf("%s: mounts a service-account token without a %q annotation saying why", [id(r), api_access_annotation])
 }
-
-deny contains msg if {
-	some sa in resources
-	sa.kind == "ServiceAccount"
-	object.get(sa, "automountServiceAccountToken", true) != false
-	not object.get(sa.metadata, "annotations", {})[api_access_annotation]
-	msg := sprintf("%s: automounts its token (set automountServiceAccountToken: false, or annotate %q)", [id(sa), api_access_annotation])
-}

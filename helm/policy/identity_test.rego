@@ -31,8 +31,3 @@ test_pod_stating_why_it_needs_the_api_passes if {
 	results := deny with input as patched
 	count(results) == 0
 }
-
-test_account_automounting_its_token_is_denied if {
-	automounting := json.patch(good_account, [{"op": "remove", "path": "/automountServiceAccountToken"}])
-	denied(rendering([good_deployment, good_pdb, default_deny, accounts_policy, automounting]), "automounts its token")
-}

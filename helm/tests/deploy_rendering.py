@@ -4,8 +4,8 @@
   `ci/*-values.yaml` files (helm's convention; a chart without one fails);
 - every environment overlay in k8s-overlays/ (a folder with a values.yaml) in every
   cell (regional, zone-*), rendered with exactly the arguments `make release` and the
-  release workflow give `helm upgrade` (devstack/release.py), plus the environment's
-  data chart when it has a `hearth-data-values.yaml`.
+  release workflow give `helm upgrade` (devstack/release.py), plus the data chart
+  where the environment runs it in the cluster (release.DATA_TIER_VALUES).
 
 All offline: `helm template` and `kubectl kustomize` talk to no cluster.
 """
@@ -153,7 +153,7 @@ def overlay_rendering(environment: str, cell: str) -> Rendering:
 
 
 def data_rendering(environment: str) -> Rendering | None:
-    if not (OVERLAYS / environment / "hearth-data-values.yaml").exists():
+    if environment not in release.DATA_TIER_VALUES:
         return None
     arguments = release.data_chart_arguments(target(environment))
     return Rendering(f"{environment}:hearth-data", template("hearth-data", arguments))
