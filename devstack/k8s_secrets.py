@@ -11,9 +11,9 @@ Per deployable:
   another's private key), mounted at HEARTH_JWT_KEY_DIR in its own pods only.
 And the administrator's: hearth-provisioning (the provisioning Jobs) and
 hearth-data-admin (the data tier's superusers: the same values, so the Jobs can sign in).
-With --tls-host (repeatable), hearth-tls: a self-signed certificate for those hosts,
-made once under var/secrets/tls/, because the production settings send browsers to
-HTTPS and the local cluster has no certificate authority.
+<data-release>-elasticsearch-tls: the Elasticsearch nodes' transport certificate.
+With --tls-host (repeatable), hearth-tls: the Ingress's certificate for those hosts,
+because the production settings send browsers to HTTPS (devstack/k8s_tls.py).
 
 The output holds secrets: write it only to a file only you can read, or pipe it to
 `kubectl apply -f -`.
@@ -21,22 +21,23 @@ The output holds secrets: write it only to a file only you can read, or pipe it 
 
 import argparse
 import base64
-import datetime
 import json
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from config import secrets
 from config.environment import PROVISIONING, local_env_file, parse_env_file
 from config.services import SERVICES
+from devstack import k8s_tls
 
-TLS_DIR = secrets.LOCAL_SECRETS_DIR / "tls"
-TLS_VALIDITY = datetime.timedelta(days=825)  # the longest browsers accept
+# The data tier's own users that no Hearth process signs in as: kept beside the
+# local stack's files, in var/secrets/env/data-admin.env (config.secrets' format).
+DATA_ADMIN = "data-admin"
+DATA_ADMIN_VALUES: dict[str, secrets.Generator] = {
+    "POSTGRES_REPLICATION_PASSWORD": lambda _, values: secrets.password(),
+    "REDIS_ADMIN_PASSWORD": lambda _, values: secrets.password(),
+    "ELASTICSEARCH_ADMIN_PASSWORD": lambda _, values: secrets.password(),
+}
 
 # Not secret, and set by the chart's ConfigMap (the mount path of hearth-<name>-jwt).
 CHART_SETTINGS = {"HEARTH_JWT_KEY_DIR"}
@@ -82,9 +83,12 @@ def provisioning_env(values: dict[str, str], endpoints: dict[str, str]) -> dict[
 
 
 def data_admin_env(provisioning: dict[str, str]) -> dict[str, str]:
-    """The data tier's own superusers, as the provisioning Jobs know them."""
+    """The data tier's own superusers, as the provisioning Jobs know them, and the
+    users only the data tier has (replication, the Redis and Elasticsearch admins)."""
+    secrets.write_missing_values(DATA_ADMIN, DATA_ADMIN_VALUES)
     admin_url = urlsplit(provisioning["DATABASE_ADMIN_URL"])
     return {
+        **parse_env_file(local_env_file(DATA_ADMIN)),
         "POSTGRES_SUPERUSER": admin_url.username,
         "POSTGRES_SUPERUSER_PASSWORD": admin_url.password,
         "KAFKA_ADMIN_USERNAME": provisioning["KAFKA_ADMIN_USERNAME"],
@@ -103,50 +107,12 @@ def jwt_files(service: str) -> dict[str, str]:
     return files
 
 
-def self_signed(hosts: list[str]) -> dict[str, str]:
-    """tls.crt and tls.key for the hosts, made once: a re-run keeps the certificate
-    (browsers that accepted it keep accepting it) unless the hosts change."""
-    certificate, key = TLS_DIR / "tls.crt", TLS_DIR / "tls.key"
-    if certificate.exists() and key.exists():
-        names = x509.load_pem_x509_certificate(certificate.read_bytes()).extensions
-        san = names.get_extension_for_class(x509.SubjectAlternativeName).value
-        if sorted(san.get_values_for_type(x509.DNSName)) == sorted(hosts):
-            return {"tls.crt": certificate.read_text(), "tls.key": key.read_text()}
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
-    now = datetime.datetime.now(datetime.UTC)
-    built = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + TLS_VALIDITY)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False)
-        .sign(private_key, hashes.SHA256())
-    )
-    TLS_DIR.mkdir(parents=True, exist_ok=True)
-    TLS_DIR.chmod(0o700)
-    key.touch(mode=0o600)
-    key.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    certificate.write_bytes(built.public_bytes(serialization.Encoding.PEM))
-    return {"tls.crt": certificate.read_text(), "tls.key": key.read_text()}
-
-
-def tls_secret(namespace: str, hosts: list[str]) -> dict:
-    files = self_signed(hosts)
-    document = secret("hearth-tls", namespace, {})
+def tls_secret(name: str, namespace: str, files: dict[str, str]) -> dict:
+    document = secret(name, namespace, {})
     del document["stringData"]
     document["type"] = "kubernetes.io/tls"
     document["data"] = {
-        name: base64.b64encode(text.encode()).decode() for name, text in files.items()
+        key: base64.b64encode(text.encode()).decode() for key, text in files.items()
     }
     return document
 
@@ -179,8 +145,19 @@ def manifests(namespace: str, data_release: str, tls_hosts: list[str] = ()) -> l
     admin = provisioning_env(provisioning, endpoints)
     documents.append(secret("hearth-provisioning", namespace, admin))
     documents.append(secret("hearth-data-admin", namespace, data_admin_env(admin)))
+    # The Elasticsearch nodes' transport: each node verifies its peers against ca.crt.
+    headless = f"{data_release}-elasticsearch-headless"
+    es_nodes = [
+        f"*.{headless}",
+        f"*.{headless}.{namespace}.svc",
+        f"*.{headless}.{namespace}.svc.cluster.local",
+        f"{data_release}-elasticsearch",
+    ]
+    es_tls = k8s_tls.certificate("elasticsearch", es_nodes)
+    documents.append(tls_secret(f"{data_release}-elasticsearch-tls", namespace, es_tls))
     if tls_hosts:
-        documents.append(tls_secret(namespace, list(tls_hosts)))
+        ingress = k8s_tls.certificate("ingress", list(tls_hosts))
+        documents.append(tls_secret("hearth-tls", namespace, ingress))
     return documents
 
 

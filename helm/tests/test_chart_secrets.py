@@ -72,6 +72,16 @@ def test_the_data_tier_admin_matches_the_provisioning_credentials(generated):
     assert "@hearth-data-postgres:5432/" in provisioning["DATABASE_ADMIN_URL"]
     assert admin["POSTGRES_SUPERUSER_PASSWORD"] in provisioning["DATABASE_ADMIN_URL"]
     assert admin["KAFKA_ADMIN_PASSWORD"] == provisioning["KAFKA_ADMIN_PASSWORD"]
+    # The data tier's own users, which no Hearth process has.
+    for name in (
+        "POSTGRES_REPLICATION_PASSWORD",
+        "REDIS_ADMIN_PASSWORD",
+        "ELASTICSEARCH_ADMIN_PASSWORD",
+    ):
+        assert len(admin[name]) >= 32
+        assert all(
+            admin[name] not in env.values() for env in generated.values() if env is not admin
+        )
 
 
 def test_the_local_certificate_names_the_local_hosts(generated):
