@@ -248,9 +248,9 @@ def explain_unreachable(target: Target) -> None:
         check=False,
     )
     if reachable.returncode != 0:
+        said = (reachable.stderr.strip().splitlines() or ["no output"])[-1]
         raise fail(
-            f"the cluster of {target.kubeconfig} does not answer "
-            f"({reachable.stderr.strip().splitlines()[-1:] or 'no output'}); nothing was deployed"
+            f"the cluster of {target.kubeconfig} does not answer ({said}); nothing was deployed"
         )
 
 

@@ -87,6 +87,11 @@ deny contains msg if {
 deny contains msg if {
 	some r in workloads
 	some c in all_containers(r)
-	not object.get(effective_security(r, c, "seccompProfile"), "type", "") in {"RuntimeDefault", "Localhost"}
+	not _seccomp_type(r, c) in {"RuntimeDefault", "Localhost"}
 	msg := sprintf("%s: container %q has no seccomp profile (RuntimeDefault)", [id(r), c.name])
+}
+
+_seccomp_type(r, c) := profile.type if {
+	profile := effective_security(r, c, "seccompProfile")
+	is_object(profile)
 }
