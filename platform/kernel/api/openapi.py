@@ -10,7 +10,7 @@ listing statuses by hand:
     401  it reads a token (a bad, expired or ended one is refused even where
          anyone may call)
     403  a permission beyond "signed in" can refuse (a role, a calling service)
-    404  its path names a resource
+    404  its path names a resource, or it is paginated (a page past the last)
     413  it takes a body (kernel.api.parsers refuses one over the limit)
     429  it is throttled
 
@@ -27,6 +27,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import permissions
 
 from kernel.api.exceptions import status_of
+from kernel.api.pagination import PageNumberPagination
 
 _MESSAGES = {"type": "array", "items": {"type": "string"}}
 
@@ -72,6 +73,8 @@ DESCRIPTIONS = {
     503: "A service this operation depends on is unavailable; try again later.",
 }
 
+PAGE_PARAMETER = PageNumberPagination.page_query_param
+
 # Permissions that refuse only a caller without credentials (a 401), never a 403.
 _SIGNED_IN_ONLY = (permissions.AllowAny, permissions.IsAuthenticated)
 
@@ -112,7 +115,10 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.add(401)
         if any(not isinstance(p, _SIGNED_IN_ONLY) for p in self.view.get_permissions()):
             statuses.add(403)
-        if any(parameter["in"] == "path" for parameter in parameters):
+        if any(
+            parameter["in"] == "path" or parameter["name"] == PAGE_PARAMETER
+            for parameter in parameters
+        ):
             statuses.add(404)
         if takes_body:
             statuses.add(413)
