@@ -1,0 +1,60 @@
+"""Every setting the chart gives a deployable is one its code reads: a misspelt or
+invented name would be silently ignored, leaving the local default in production."""
+
+import re
+
+import pytest
+
+from config.services import SERVICES
+from helm.tests.chart_rendering import CI_VALUES, ROOT, by_name, rendered
+
+# Where the processes read their environment.
+READERS = [
+    ROOT / "config" / "settings" / "base.py",
+    ROOT / "config" / "gunicorn_conf.py",
+]
+SERVICE_URL = re.compile(r"^([A-Z]+)_URL$")
+
+
+def names_read() -> set[str]:
+    text = "\n".join(path.read_text() for path in READERS)
+    return set(
+        re.findall(
+            r"""\b(?:env|env_bool|env_list|own_value|environ\.get)\(\s*(?:service,\s*)?["']([A-Z0-9_]+)["']""",
+            text,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "values_file", [None, *CI_VALUES], ids=lambda p: p.name if p else "defaults"
+)
+def test_every_configmap_key_is_read_by_the_settings(values_file):
+    read = names_read()
+    assert {
+        "DATABASE_HOST",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "GUNICORN_WORKERS",
+    } <= read  # the scan works
+    configs = by_name(rendered(values_file), "ConfigMap")
+    for name in SERVICES:
+        for key in configs[f"hearth-{name}-config"]["data"]:
+            url = SERVICE_URL.match(key)
+            if url and url.group(1).lower() in SERVICES:
+                continue  # HEARTH_SERVICE_URLS reads <NAME>_URL for every deployable
+            assert key in read, f"hearth-{name}-config sets {key}, which nothing reads"
+
+
+def test_production_settings_and_replication_reach_the_kafka_users():
+    configs = by_name(rendered(), "ConfigMap")
+    for name, service in SERVICES.items():
+        data = configs[f"hearth-{name}-config"]["data"]
+        assert data["HEARTH_ENV"] == "production"
+        if service.publishes_events or service.consumes_events:
+            assert (data["KAFKA_REPLICATION_FACTOR"], data["KAFKA_MIN_INSYNC_REPLICAS"]) == (
+                "3",
+                "2",
+            )
+        else:
+            assert "KAFKA_BOOTSTRAP_SERVERS" not in data
+        assert ("EMAIL_HOST" in data) == service.sends_email
