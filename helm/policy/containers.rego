@@ -87,11 +87,12 @@ deny contains msg if {
 deny contains msg if {
 	some r in workloads
 	some c in all_containers(r)
-	not _seccomp_type(r, c) in {"RuntimeDefault", "Localhost"}
+	not _confined(r, c)
 	msg := sprintf("%s: container %q has no seccomp profile (RuntimeDefault)", [id(r), c.name])
 }
 
-_seccomp_type(r, c) := profile.type if {
+_confined(r, c) if {
 	profile := effective_security(r, c, "seccompProfile")
 	is_object(profile)
+	profile.type in {"RuntimeDefault", "Localhost"}
 }

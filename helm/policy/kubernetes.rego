@@ -69,10 +69,13 @@ _expression_matches(e, labels) if {
 	labels[e.key] in e.values
 }
 
+# A pod without the key matches NotIn, as in Kubernetes.
 _expression_matches(e, labels) if {
 	e.operator == "NotIn"
-	not labels[e.key] in e.values
+	not _label_in(labels, e.key, e.values)
 }
+
+_label_in(labels, key, values) if labels[key] in values
 
 _expression_matches(e, labels) if {
 	e.operator == "Exists"

@@ -22,3 +22,22 @@ test_policy_for_other_pods_does_not_count if {
 	other := json.patch(accounts_policy, [{"op": "replace", "path": "/spec/podSelector/matchExpressions/0/values", "value": ["listings"]}])
 	denied(rendering([good_deployment, good_pdb, default_deny, other, good_account]), "no NetworkPolicy selects its pods")
 }
+
+test_a_not_in_selector_matches_pods_without_the_key if {
+	not_in := json.patch(accounts_policy, [{
+		"op": "replace",
+		"path": "/spec/podSelector/matchExpressions/0",
+		"value": {"key": "tier", "operator": "NotIn", "values": ["batch"]},
+	}])
+	results := deny with input as rendering([good_deployment, good_pdb, default_deny, not_in, good_account])
+	count(results) == 0
+}
+
+test_a_not_in_selector_excludes_pods_with_the_value if {
+	not_in := json.patch(accounts_policy, [{
+		"op": "replace",
+		"path": "/spec/podSelector/matchExpressions/0",
+		"value": {"key": "process", "operator": "NotIn", "values": ["web"]},
+	}])
+	denied(rendering([good_deployment, good_pdb, default_deny, not_in, good_account]), "no NetworkPolicy selects its pods")
+}
