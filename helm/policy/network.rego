@@ -21,7 +21,7 @@ _default_deny(ns) if {
 deny contains msg if {
 	some ns in {namespace(r) | some r in workloads}
 	not _default_deny(ns)
-	msg := sprintf("namespace %q: no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)", [ns])
+	msg := sprintf("%s: no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)", [_namespace_name(ns)])
 }
 
 _own_policy(r) if {
@@ -36,3 +36,8 @@ deny contains msg if {
 	not _own_policy(r)
 	msg := sprintf("%s: no NetworkPolicy selects its pods (only namespace-wide ones)", [id(r)])
 }
+
+# helm template leaves metadata.namespace unset: the objects go to the release's namespace.
+_namespace_name(ns) := "the release's namespace" if ns == ""
+
+_namespace_name(ns) := sprintf("namespace %q", [ns]) if ns != ""
