@@ -1,0 +1,115 @@
+"""The chart's probes of the processes that serve no port, run in the real image:
+each exec probe exactly as rendered, in a container started as the chart starts
+it (read-only root, /tmp writable, no capabilities, its key ring mounted read-only
+where HEARTH_JWT_KEY_DIR points), against the local stack's stores (`make up`).
+
+Needs podman, a built image (`make images`) and the local stack.
+"""
+
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from config.environment import local_env_file, parse_env_file
+from config.secrets import LOCAL_KEY_DIR
+from config.services import SERVICES
+from helm.tests.chart_rendering import by_name, pod_spec, rendered
+
+pytestmark = pytest.mark.integration
+
+# The local stack's addresses (devstack/layout.py), for a container on the host network.
+LOCAL_STORES = {
+    "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
+    "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+    "DATABASE_HOST": "127.0.0.1",
+    "DATABASE_PORT": "5433",
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_PORT": "1025",
+}
+# The deployable that runs every kind of process without a port.
+SUBJECT = next(name for name, s in SERVICES.items() if s.celery_worker and s.celery_beat)
+
+
+def newest_image(name: str) -> str:
+    listed = subprocess.run(
+        ["podman", "images", "--format", "json", f"localhost/hearth/hearth-{name}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    images = sorted(json.loads(listed.stdout or "[]"), key=lambda i: i["Created"], reverse=True)
+    named = [n for image in images for n in image.get("Names", []) if ":" in n]
+    assert named, f"no image localhost/hearth/hearth-{name}: `make images` builds it"
+    return named[0]
+
+
+@pytest.fixture(scope="module")
+def containers(tmp_path_factory):
+    assert shutil.which("podman"), "podman is needed (make images installs it)"
+    documents = rendered()
+    config = by_name(documents, "ConfigMap")[f"hearth-{SUBJECT}-config"]["data"]
+    env = {**config, **parse_env_file(local_env_file(SUBJECT)), **LOCAL_STORES}
+    env["HEARTH_JWT_KEY_DIR"] = config["HEARTH_JWT_KEY_DIR"]
+    work = tmp_path_factory.mktemp("probes")
+    keys = work / "jwt"
+    shutil.copytree(LOCAL_KEY_DIR / SUBJECT, keys)
+    keys.chmod(0o755)
+    for key in keys.iterdir():
+        key.chmod(0o444)  # the Secret volume's files are readable by the pod's user
+    env_file = work / "env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    deployments = by_name(documents, "Deployment")
+    image = newest_image(SUBJECT)
+    started = {}
+    for process in processes_of(SUBJECT):
+        spec = pod_spec(deployments[f"hearth-{SUBJECT}-{process}"])
+        container = spec["containers"][0]
+        mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "jwt")
+        name = f"h2-probe-{SUBJECT}-{process}"
+        subprocess.run(["podman", "rm", "-f", name], capture_output=True, check=False)
+        subprocess.run(
+            [
+                *("podman", "run", "-d", "--name", name, "--hostname", name),
+                *("--network", "host", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL"),
+                *("--security-opt", "no-new-privileges", "--user", "10001:10001"),
+                *("--env-file", str(env_file), "-v", f"{keys}:{mount}:ro"),
+                *(image, *container["args"]),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        started[process] = (name, container)
+    time.sleep(20)  # Django's start-up, and the worker's connection to its broker
+    yield started
+    for name, _ in started.values():
+        subprocess.run(["podman", "rm", "-f", "-t", "30", name], capture_output=True, check=False)
+
+
+def processes_of(name: str) -> list[str]:
+    service = SERVICES[name]
+    kinds = {"relay": service.publishes_events, "consumers": service.consumes_events}
+    kinds |= {"worker": service.celery_worker, "beat": service.celery_beat}
+    return [kind for kind, runs in kinds.items() if runs]
+
+
+def probe(name: str, check: dict) -> int:
+    command = ["podman", "exec", name, *check["exec"]["command"]]
+    timeout = check.get("timeoutSeconds", 1)
+    return subprocess.run(command, capture_output=True, timeout=timeout + 5, check=False).returncode
+
+
+def test_each_process_passes_its_own_probes(containers):
+    for process, (name, container) in containers.items():
+        for kind in ("livenessProbe", "readinessProbe"):
+            assert probe(name, container[kind]) == 0, f"{process} {kind}"
+
+
+def test_the_worker_probe_asks_for_its_own_pods_worker(containers):
+    # Run where no worker has that host name (the consumers' pod), the same probe
+    # fails: it does not pass because some other worker of the queue answered.
+    _, worker = containers["worker"]
+    elsewhere, _ = containers["consumers"]
+    assert probe(elsewhere, worker["readinessProbe"]) != 0
