@@ -41,7 +41,13 @@ def main(context: Path) -> None:
             path = Path(archive.extract(info, staging))
             mode = info.external_attr >> 16
             if mode:
-                path.chmod(stat.S_IMODE(mode))
+                # Readable by all (the zip's config files are 0660, and the image's
+                # process, uid 10001, copies them at start); set here, not by a
+                # RUN chmod that would copy the whole tree into another layer.
+                readable = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+                if path.is_dir():
+                    readable |= stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+                path.chmod(stat.S_IMODE(mode) | readable)
     (staging / f"elasticsearch-{VERSION}").rename(target)
     unpacked.touch()
     shutil.rmtree(staging)
