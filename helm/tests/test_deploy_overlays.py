@@ -12,6 +12,7 @@ from helm.tests.deploy_rendering import (
     labels_match,
     of_kind,
     overlay_rendering,
+    run,
     zones,
 )
 
@@ -185,3 +186,18 @@ def test_production_autoscales_wider_than_local(cell):
         production_min, production_max = production[name]
         assert production_max > local_max, name
         assert production_min >= local_min, name
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["staging", "regional"], "no environment overlay 'staging'"),
+        (["local", "zone-d"], "no zone 'zone-d'"),
+        (["local", "everything"], "CELL must be regional or zone-<x>"),
+        (["local"], "usage: post-render ENVIRONMENT CELL"),
+    ],
+)
+def test_post_render_refuses_an_unknown_environment_or_cell(arguments, said):
+    completed = run(str(OVERLAYS / "post-render"), *arguments, stdin="")
+    assert completed.returncode == 2
+    assert said in completed.stderr
