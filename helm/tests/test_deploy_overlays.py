@@ -201,3 +201,14 @@ def test_post_render_refuses_an_unknown_environment_or_cell(arguments, said):
     completed = run(str(OVERLAYS / "post-render"), *arguments, stdin="")
     assert completed.returncode == 2
     assert said in completed.stderr
+
+
+def test_every_overlay_folder_is_checked():
+    # An environment needs values.yaml (how it is found), a kustomization and a zone map.
+    known = {"base", "components", *zones()}
+    for folder in sorted(path for path in OVERLAYS.iterdir() if path.is_dir()):
+        if folder.name in known:
+            continue
+        assert folder.name in environments(), f"{folder.name}/ has no values.yaml: never rendered"
+        assert (folder / "kustomization.yaml").exists(), folder.name
+        assert (folder / "zones.yaml").exists(), folder.name
