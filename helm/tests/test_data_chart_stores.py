@@ -182,3 +182,18 @@ def test_a_store_accepts_its_labelled_clients_and_its_peers_only(store):
 
 def test_the_schema_file_is_valid_json():
     json.loads((CHART / "values.schema.json").read_text())
+
+
+def test_the_namespace_baseline_lets_labelled_clients_reach_their_store_before_the_app_chart():
+    """The app chart's pre-install Jobs run before its own policies exist: under this
+    chart's default deny they reach exactly the stores they are labelled for."""
+    documents = rendered(CHART / "ci" / "local-values.yaml")
+    deny = named(documents, "NetworkPolicy", "hearth-data-default-deny")["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for store, ports in {"postgres": [5432], "kafka": [9092], "redis": [6379, 26379]}.items():
+        policy = named(documents, "NetworkPolicy", f"hearth-data-{store}-clients")["spec"]
+        assert policy["podSelector"] == {"matchLabels": {f"hearth.io/{store}-client": "true"}}
+        (rule,) = policy["egress"]
+        selector = _statefulset(documents, store)["spec"]["selector"]["matchLabels"]
+        assert rule["to"] == [{"podSelector": {"matchLabels": selector}}]
+        assert [port["port"] for port in rule["ports"]] == ports
