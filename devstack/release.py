@@ -43,6 +43,10 @@ CELLS = ("regional", *ZONES)
 OVERLAYS = ROOT / "k8s-overlays"
 POST_RENDER = OVERLAYS / "post-render"
 LOCAL_KUBECONFIG = VAR / "cluster" / "kubeconfig"
+# The local Ingress's certificate: self-signed (no public CA reaches this machine), made
+# once, so the deployables run as in production (HTTPS redirect, Secure cookies, HSTS).
+LOCAL_TLS_DIR = VAR / "cluster" / "tls"
+LOCAL_HOST = "hearth.local"
 # The local cluster's registry, on the host bridge (plain http).
 LOCAL_REGISTRY = "10.250.0.1:5000/hearth"
 HELM_TIMEOUT = "15m"
@@ -153,6 +157,35 @@ def push_steps(registry: str, tls_verify: bool) -> list[Step]:
     return steps
 
 
+def local_tls_steps(target: Target) -> list[Step]:
+    certificate, key = LOCAL_TLS_DIR / "tls.crt", LOCAL_TLS_DIR / "tls.key"
+    steps = []
+    if not certificate.exists():
+        steps += [
+            Step("a directory for the local certificate", ["mkdir", "-p", str(LOCAL_TLS_DIR)]),
+            Step(
+                f"a self-signed certificate for {LOCAL_HOST}",
+                [
+                    *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825"),
+                    *("-subj", f"/CN={LOCAL_HOST}", "-addext", f"subjectAltName=DNS:{LOCAL_HOST}"),
+                    *("-keyout", str(key), "-out", str(certificate)),
+                ],
+            ),
+        ]
+    steps.append(
+        Step(
+            "Secret hearth-tls (the Ingress's certificate)",
+            kubectl(target, "apply", "--namespace", NAMESPACE, "-f", "-"),
+            stdin_from=[
+                *("kubectl", "create", "secret", "tls", "hearth-tls"),
+                *("--cert", str(certificate), "--key", str(key), "--namespace", NAMESPACE),
+                *("--dry-run=client", "--output", "yaml"),
+            ],
+        )
+    )
+    return steps
+
+
 def secret_steps(target: Target) -> list[Step]:
     if target.name == "local":
         return [
@@ -166,7 +199,8 @@ def secret_steps(target: Target) -> list[Step]:
                     "--namespace",
                     NAMESPACE,
                 ],
-            )
+            ),
+            *local_tls_steps(target),
         ]
     return [
         Step(

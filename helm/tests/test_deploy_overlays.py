@@ -153,16 +153,21 @@ def test_local_uses_the_in_cluster_data_tier_and_production_managed_services():
     )
 
 
-def test_production_serves_tls_from_cert_manager_and_local_plain_http():
-    production = of_kind(overlay_rendering("production", "regional").documents, "Ingress")
-    assert production
-    for ingress in production:
-        name = ingress["metadata"]["name"]
-        assert [tls["secretName"] for tls in ingress["spec"].get("tls", [])], name
-        assert "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"], name
-    local = of_kind(overlay_rendering("local", "regional").documents, "Ingress")
-    assert local
-    assert not [ingress for ingress in local if ingress["spec"].get("tls")]
+def tls_ingresses(environment: str) -> list[dict]:
+    ingresses = of_kind(overlay_rendering(environment, "regional").documents, "Ingress")
+    assert ingresses
+    for ingress in ingresses:
+        secrets = [tls["secretName"] for tls in ingress["spec"].get("tls", [])]
+        assert secrets == ["hearth-tls"], ingress["metadata"]["name"]
+    return ingresses
+
+
+def test_both_serve_tls_production_from_cert_manager_local_self_signed():
+    # HTTPS everywhere: outside HEARTH_ENV=local the settings redirect to it.
+    for ingress in tls_ingresses("production"):
+        assert "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"]
+    for ingress in tls_ingresses("local"):
+        assert "cert-manager.io/cluster-issuer" not in ingress["metadata"].get("annotations", {})
 
 
 def hpa_bounds(environment: str, cell: str) -> dict[str, tuple[int, int]]:

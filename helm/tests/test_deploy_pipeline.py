@@ -175,3 +175,10 @@ def test_release_secrets_are_the_ones_the_chart_references():
                 referenced.add(volume["secret"]["secretName"])
     # The TLS Secret is cert-manager's to make; every other one must be checked for.
     assert referenced - {"hearth-tls"} <= set(release.required_secrets())
+
+
+def test_the_local_release_applies_its_ingress_certificate_before_the_app():
+    plan = dry_run()
+    tls = next(i for i, line in enumerate(plan) if "Secret hearth-tls" in line)
+    assert "kubectl create secret tls hearth-tls" in plan[tls]
+    assert tls < next(i for i, line in enumerate(plan) if "upgrade --install hearth " in line)
