@@ -70,6 +70,8 @@ def test_stops_cleanly_and_quickly_on_sigterm(running_web):
 # imported once Django has set up the deployable, and every file under /app.
 INSPECT = """
 import importlib, json, os, django
+from config.services import select_settings_module
+select_settings_module()
 django.setup()
 result = {"imports": {}, "files": []}
 for module in json.loads(os.environ["MODULES"]):
