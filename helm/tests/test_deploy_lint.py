@@ -2,7 +2,16 @@
 
 import pytest
 
-from helm.tests.deploy_rendering import KUBERNETES_VERSION, charts, ci_values, run, tool
+from helm.tests.deploy_rendering import (
+    HELM_DIR,
+    KUBERNETES_VERSION,
+    OVERLAYS,
+    charts,
+    ci_values,
+    environments,
+    run,
+    tool,
+)
 
 
 @pytest.mark.parametrize("chart", charts(), ids=lambda chart: chart.name)
@@ -23,6 +32,21 @@ def test_helm_lint_strict(chart, values):
         str(chart),
         "--values",
         str(values),
+        "--kube-version",
+        KUBERNETES_VERSION,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+@pytest.mark.parametrize("environment", environments())
+def test_helm_lint_strict_with_each_environment_s_values(environment):
+    completed = run(
+        tool("helm"),
+        "lint",
+        "--strict",
+        str(HELM_DIR / "hearth"),
+        "--values",
+        str(OVERLAYS / environment / "values.yaml"),
         "--kube-version",
         KUBERNETES_VERSION,
     )
