@@ -1,7 +1,9 @@
 """Every API deployable fuzzed from the schema it serves, with schemathesis, on the
 running platform: its public operations anonymously, and every operation signed in
 as a fresh user of the fuzz's own, where the ignored_auth check also calls each
-one without the token and expects the 401 it documents.
+one without the token and expects the 401 it documents. Where the schema links
+a created resource to the operations on it (kernel.api.openapi), the signed-in run
+also has a stateful phase: create a listing, then publish, edit, delete it.
 
 Checks: no 5xx, only documented statuses and content types, bodies that match
 their schemas, and each answer within MAX_RESPONSE_SECONDS. Calls go to each
@@ -12,7 +14,7 @@ X-Forwarded-For hop, so the fuzz announces an address of its own and leaves the
 budget of 127.0.0.1, which the other tests share, alone.
 
 Per run, var/test-reports/fuzz/<deployable>-<caller>/ holds schemathesis' JUnit
-report and its cassette (every request and response); summary.txt the
+report, its cassette (every request and response) and its output; summary.txt the
 operations and generated cases per run and the time taken.
 """
 
@@ -78,6 +80,7 @@ class Run:
     role: str | None = None  # signed in as a user of this role, or anonymous
     own_user: bool = False  # a user of its own, not the one the other runs share
     extra_checks: tuple[str, ...] = ()
+    stateful: bool = False  # also follow the schema's links (create, then act on it)
 
     @property
     def name(self) -> str:
@@ -104,7 +107,7 @@ class Run:
             "--max-examples",
             str(MAX_EXAMPLES),
             "--phases",
-            "examples,coverage,fuzzing",
+            ",".join(["examples", "coverage", "fuzzing", *(["stateful"] if self.stateful else [])]),
             "--generation-database",
             "none",
             "--no-color",
@@ -136,7 +139,21 @@ def plan(deployable: str, schema: dict) -> list[Run]:
     runs = [Run(deployable, "anonymous", public)] if public else []
     signed_in = [op for op in operations if op not in ending]
     role = SIGNED_IN_ROLE.get(deployable, "renter")
-    runs.append(Run(deployable, "signed-in", signed_in, role, extra_checks=("ignored_auth",)))
+    linked = any(
+        "links" in response
+        for operation in operations.values()
+        for response in operation["responses"].values()
+    )
+    runs.append(
+        Run(
+            deployable,
+            "signed-in",
+            signed_in,
+            role,
+            extra_checks=("ignored_auth",),
+            stateful=linked,
+        )
+    )
     if ending:
         # A user of its own: the sessions it ends are no other run's.
         runs.append(Run(deployable, "ending-sessions", ending, role, own_user=True))
@@ -193,6 +210,7 @@ def outcomes(fuzz_users) -> dict[str, Outcome]:
             timeout=RUN_TIMEOUT_SECONDS,
             check=False,
         )
+        (run.reports / "output.txt").write_text(completed.stdout + completed.stderr)
         return Outcome(run, schema, completed, time.monotonic() - began)
 
     with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
@@ -208,9 +226,11 @@ def write_summary(results: dict[str, Outcome], seconds: float) -> None:
     lines = [f"fuzzing took {seconds:.0f} s, {PARALLEL_RUNS} runs at a time"]
     for outcome in results.values():
         counts = cases_per_operation(outcome)
+        generated = re.search(r"(\d+) generated", outcome.completed.stdout)
         lines.append(
-            f"{outcome.run.name}: {len(counts)} operations, {sum(counts.values())} cases"
-            f" in {outcome.seconds:.0f} s {json.dumps(counts, sort_keys=True)}"
+            f"{outcome.run.name}: {len(counts)} operations, "
+            f"{generated.group(1) if generated else '?'} cases generated in "
+            f"{outcome.seconds:.0f} s; requests per operation {json.dumps(counts, sort_keys=True)}"
         )
     (REPORTS / "summary.txt").write_text("\n".join(lines) + "\n")
 

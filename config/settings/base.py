@@ -433,6 +433,13 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
             # Tags and derived operation ids start after /api/v1/ in every deployable
             # (accounts, auth, listings, ...), not after whatever prefix its paths share.
             "SCHEMA_PATH_PREFIX": r"/api/v1/",
+            # Bodies are documented as JSON only: nested input (money, photos) cannot be
+            # sent as a form, which the browsable API's form parsers still take.
+            "PARSER_WHITELIST": ["kernel.api.parsers.JSONParser"],
+            "POSTPROCESSING_HOOKS": [
+                "drf_spectacular.hooks.postprocess_schema_enums",
+                "kernel.api.openapi.link_created_resources",
+            ],
         },
         "HEARTH_CITUS_PLAN": [f"{app}.sharding.PLAN" for app in apps],
     }

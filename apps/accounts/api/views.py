@@ -144,8 +144,10 @@ class MeView(APIView):
     @refuses(errors.NotFound)
     def patch(self, request):
         user = self._user(request)
-        data = _valid(ProfileInput, request)
-        user = services.user_update_profile(user_id=user.id, full_name=data["full_name"])
+        # A PATCH: what it leaves out stays as it is.
+        data = _valid(ProfileInput, request, partial=True)
+        if "full_name" in data:
+            user = services.user_update_profile(user_id=user.id, full_name=data["full_name"])
         return Response(UserOutput(user).data)
 
 
@@ -208,7 +210,7 @@ class InternalResetLinkView(APIView):
         return Response({"url": url})
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
+def _valid(serializer_class, request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

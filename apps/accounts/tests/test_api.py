@@ -191,6 +191,13 @@ def test_me_shows_and_updates_the_profile(client):
         headers=bearer(access),
     )
     assert blank.status_code == 400
+    # A PATCH changes what it names: nothing named, nothing changed, no event.
+    published = len(events("accounts.user_profile_updated"))
+    empty = client.patch(
+        "/api/v1/accounts/me", "{}", content_type="application/json", headers=bearer(access)
+    )
+    assert (empty.status_code, empty.json()["full_name"]) == (200, "Ada King")
+    assert len(events("accounts.user_profile_updated")) == published
 
 
 def test_me_for_a_token_of_an_unknown_user_is_404(client):

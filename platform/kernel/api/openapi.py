@@ -22,6 +22,7 @@ come from kernel.api.exceptions, the one place that maps them.
 
 from collections.abc import Callable
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import permissions
@@ -149,3 +150,59 @@ class AutoSchema(SpectacularAutoSchema):
                 "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
             }
         return response
+
+
+class BoundedFilterExtension(DjangoFilterExtension):
+    """django-filter's query parameters with the bounds their form fields enforce
+    (min_value, max_value, max_length), which drf-spectacular leaves out: a value
+    the schema allows is then one the filter takes."""
+
+    priority = 1  # over drf-spectacular's own
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        field = filter_field.field
+        bounds = {
+            "minimum": getattr(field, "min_value", None),
+            "maximum": getattr(field, "max_value", None),
+            "maxLength": getattr(field, "max_length", None),
+        }
+        for parameter in parameters:
+            schema = parameter["schema"]
+            for keyword, bound in bounds.items():
+                applies = schema.get("type") == "string" or keyword != "maxLength"
+                if bound is not None and applies and "enum" not in schema:
+                    schema[keyword] = float(bound) if schema.get("type") == "number" else bound
+        return parameters
+
+
+def link_created_resources(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI links from each 201 that returns
+    an `id` to the operations on that resource (`<path>/{id}` and its actions), so
+    a client, and schemathesis' stateful phase, can follow create → act → delete."""
+    paths = result.get("paths", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not created or "id" not in _properties(result, created):
+            continue
+        detail = f"{path}/{{id}}"
+        targets = [
+            operation["operationId"]
+            for target_path, target_item in paths.items()
+            if target_path == detail or target_path.startswith(f"{detail}/")
+            for operation in target_item.values()
+        ]
+        created["links"] = {
+            target: {"operationId": target, "parameters": {"id": "$response.body#/id"}}
+            for target in targets
+        }
+    return result
+
+
+def _properties(result: dict, response: dict) -> dict:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = result["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema.get("properties", {})
