@@ -6,13 +6,17 @@ and production differ in registry, data tier, TLS and autoscaling bounds."""
 import pytest
 import yaml
 
+from devstack import release
 from helm.tests.deploy_rendering import (
     OVERLAYS,
+    Rendering,
     environments,
     labels_match,
     of_kind,
     overlay_rendering,
     run,
+    target,
+    template,
     zones,
 )
 
@@ -217,3 +221,25 @@ def test_every_overlay_folder_is_checked():
         assert folder.name in environments(), f"{folder.name}/ has no values.yaml: never rendered"
         assert (folder / "kustomization.yaml").exists(), folder.name
         assert (folder / "zones.yaml").exists(), folder.name
+
+
+@pytest.mark.parametrize("environment", environments())
+@pytest.mark.parametrize("zone", zones())
+def test_a_cell_s_pods_keep_every_label_of_the_chart_s_web_pods(environment, zone):
+    # The data tier's and the callees' NetworkPolicies admit pods by these labels.
+    arguments = release.app_chart_arguments(target(environment), "regional")
+    chart_only = arguments[: arguments.index("--post-renderer")]
+    plain = Rendering("plain", template("hearth", chart_only)).documents
+    originals = {
+        d["metadata"]["name"]: pod_labels(d)
+        for d in of_kind(plain, "Deployment")
+        if pod_labels(d).get("app.kubernetes.io/component") == "web"
+    }
+    cell = {
+        d["metadata"]["name"].removesuffix(f"-{zone}"): pod_labels(d)
+        for d in of_kind(overlay_rendering(environment, zone).documents, "Deployment")
+    }
+    assert cell.keys() == originals.keys()
+    for name, labels in originals.items():
+        assert labels.items() <= cell[name].items(), name
+        assert cell[name]["hearth.io/cell"] == zone
