@@ -7,13 +7,22 @@ same machine relinks in seconds instead of rebuilding. A tool is rebuilt only
 when its binary is missing or was built from another version than the pin
 (read from the binary's own build information, `go version -m`).
 
+The tools need Go >= 1.24; Debian 12 ships 1.19. Without a new enough Go on the
+machine, Debian's is installed and fetches the pinned Go distribution as the module
+golang.org/toolchain (what GOTOOLCHAIN downloads), again from the Go module proxy,
+into var/tools/go.
+
     python devstack/tools.py        # install what is missing
     python devstack/tools.py --check  # exit 1 if any tool is missing or stale
 """
 
+import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +32,10 @@ sys.path.insert(0, str(ROOT))
 from devstack.shell import fail, find_program, run, say, step  # noqa: E402
 
 TOOLS_BIN = ROOT / "var" / "tools" / "bin"
+# The Go that builds them when the machine has none new enough.
+GO_ROOT = ROOT / "var" / "tools" / "go"
+GO_VERSION = "1.26.8"
+MINIMUM_GO = (1, 24)
 
 # binary -> (Go package to install, its module, pinned version)
 TOOLS: dict[str, tuple[str, str, str]] = {
@@ -44,12 +57,53 @@ def tool_path(name: str) -> Path:
     return TOOLS_BIN / name
 
 
+def go_release(go: Path) -> tuple[int, ...]:
+    """(1, 26) for Go 1.26.8; () when it does not run."""
+    completed = subprocess.run(
+        [str(go), "env", "GOVERSION"], capture_output=True, text=True, check=False
+    )
+    numbers = completed.stdout.strip().removeprefix("go").split(".")[:2]
+    return tuple(int(n) for n in numbers if n.isdigit()) if completed.returncode == 0 else ()
+
+
 def go_binary() -> Path:
     # /usr/local/go is where the official Go distribution unpacks; it is often not on PATH.
-    found = find_program("go") or Path("/usr/local/go/bin/go")
-    if not found.exists():
-        raise fail("Go is needed to build the deploy tools (https://go.dev/dl/, Go >= 1.24)")
-    return found
+    for candidate in (find_program("go"), Path("/usr/local/go/bin/go"), GO_ROOT / "bin" / "go"):
+        if candidate and candidate.exists() and go_release(candidate) >= MINIMUM_GO:
+            return candidate
+    return bootstrap_go()
+
+
+def bootstrap_go() -> Path:
+    old_go = find_program("go")
+    if old_go is None:
+        if os.geteuid() != 0:
+            raise fail(
+                "Go is needed to build the deploy tools; run: sudo apt-get install golang-go"
+            )
+        step("Debian's Go (to fetch a newer one)")
+        noninteractive = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update"])
+        run(
+            ["apt-get", "install", "-y", "--no-install-recommends", "golang-go"], env=noninteractive
+        )
+        old_go = find_program("go")
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
+    module = f"golang.org/toolchain@v0.0.1-go{GO_VERSION}.linux-{arch}"
+    step(f"Go {GO_VERSION} into {GO_ROOT} (the module {module})")
+    with tempfile.TemporaryDirectory() as cache:
+        environment = {**os.environ, "GOMODCACHE": cache, "GOFLAGS": "-modcacherw"}
+        completed = run(
+            [old_go, "mod", "download", "-json", module],
+            env=environment,
+            stdout=subprocess.PIPE,
+        )
+        shutil.rmtree(GO_ROOT, ignore_errors=True)
+        shutil.move(json.loads(completed.stdout)["Dir"], GO_ROOT)
+    # A module zip keeps no executable bits: give them back to the programs.
+    for program in [*GO_ROOT.glob("bin/*"), *GO_ROOT.glob("pkg/tool/*/*")]:
+        program.chmod(0o755)
+    return GO_ROOT / "bin" / "go"
 
 
 def built_version(binary: Path, module: str) -> str | None:
