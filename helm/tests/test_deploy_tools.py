@@ -13,3 +13,13 @@ def test_a_binary_of_another_module_or_version_is_stale():
     assert tools.built_version(helm, "helm.sh/helm/v3") == tools.TOOLS["helm"][2]
     assert tools.built_version(helm, "github.com/rhysd/actionlint") is None
     assert tools.built_version(tools.TOOLS_BIN / "no-such-tool", "helm.sh/helm/v3") is None
+
+
+def test_a_changed_pin_makes_its_tool_stale(monkeypatch):
+    package, module, _ = tools.TOOLS["actionlint"]
+    monkeypatch.setitem(tools.TOOLS, "actionlint", (package, module, "v1.7.11"))
+    assert tools.stale_tools() == ["actionlint"]
+
+
+def test_the_go_that_builds_them_is_new_enough():
+    assert tools.go_release(tools.go_binary()) >= tools.MINIMUM_GO
