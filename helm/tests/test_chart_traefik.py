@@ -14,6 +14,7 @@ Ports 18560-18579 (this test's own).
 
 import http.client
 import json
+import os
 import subprocess
 import threading
 import time
@@ -78,12 +79,12 @@ def routers(ingresses: list[dict], backends: dict[str, int]) -> dict:
     return {"http": {"routers": routers, "services": services}}
 
 
-def local_arguments(arguments: list[str], dynamic_dir: Path) -> list[str]:
+def local_arguments(arguments: list[str], dynamic_dir: Path, shift: int = 0) -> list[str]:
     """The chart's arguments on loopback ports, without the Kubernetes provider."""
     moved = {
-        "--entryPoints.web.address": f"127.0.0.1:{WEB}",
-        "--entryPoints.websecure.address": f"127.0.0.1:{WEBSECURE}",
-        "--entryPoints.traefik.address": f"127.0.0.1:{PING}",
+        "--entryPoints.web.address": f"127.0.0.1:{WEB + shift}",
+        "--entryPoints.websecure.address": f"127.0.0.1:{WEBSECURE + shift}",
+        "--entryPoints.traefik.address": f"127.0.0.1:{PING + shift}",
         "--providers.file.directory": str(dynamic_dir),
     }
     kept = []
@@ -219,3 +220,35 @@ def test_the_auth_routes_are_rate_limited_per_address(traefik, path):
     assert "Retry-After" in limited
     # A route without a limit is not slowed by it.
     assert request("POST", "/api/v1/listings", body=b"{}")[0] == 200
+
+
+def test_the_kubernetes_provider_arguments_are_accepted(tmp_path):
+    # Left out above because it needs an API server: given all the chart's arguments,
+    # Traefik parses them (an unknown one ends it at once) and starts its Ingress
+    # provider, which then fails only for want of a service-account token.
+    container = pod_spec(by_name(rendered(None, SETTINGS), "Deployment")["hearth-traefik"])
+    arguments = container["containers"][0]["args"]
+    loopback = local_arguments(arguments, tmp_path, shift=15)  # beside the routing test's
+    kubernetes = [a for a in arguments if a.startswith("--providers.kubernetesIngress")]
+    assert len(kubernetes) >= 3
+    log = tmp_path / "traefik.log"
+    with log.open("w") as output:
+        # As in a pod: the API server's address is set, its token is not there.
+        in_pod = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "18579"}
+        process = subprocess.Popen(
+            [str(TRAEFIK), *loopback, *kubernetes],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **in_pod},
+        )
+        try:
+            deadline = time.monotonic() + 15
+            while "ingress.Provider" not in log.read_text() and time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.2)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    text = log.read_text()
+    assert "failed to decode configuration" not in text
+    assert "serviceaccount/token" in text, text
