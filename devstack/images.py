@@ -97,6 +97,8 @@ class Image:
     build_args: dict[str, str] = field(default_factory=dict)
     prepare: Path | None = None  # containers/<name>/prepare.py
     problem: str = ""  # why it cannot be built: reported only when it is asked for
+    # Its tag names one content (a clean commit): present under that tag, it is done.
+    immutable: bool = False
 
 
 def bases() -> dict[str, Base]:
@@ -131,6 +133,10 @@ def ensure_host() -> None:
 def podman_output(*arguments: str) -> str:
     completed = subprocess.run(["podman", *arguments], check=False, capture_output=True, text=True)
     return completed.stdout.strip() if completed.returncode == 0 else ""
+
+
+def image_present(reference: str) -> bool:
+    return subprocess.run(["podman", "image", "exists", reference], check=False).returncode == 0
 
 
 # --- bases -----------------------------------------------------------------------
@@ -178,7 +184,7 @@ def git(*arguments: str) -> str:
 
 # What a deployable's image is built from: a change elsewhere does not make it dirty.
 APP_SOURCES = ("Containerfile", ".containerignore", "manage.py", "config", "platform", "apps")
-APP_SOURCES += ("frontend", "requirements")
+APP_SOURCES += ("frontend", "requirements", "containers/base")
 
 
 def app_tag() -> str:
@@ -205,6 +211,7 @@ def app_images(tag: str | None = None) -> list[Image]:
             kind="app",
             key=name,
             reference=app_image(name, tag),
+            immutable=not tag.endswith("-dirty"),
             containerfile=APP_CONTAINERFILE,
             context=ROOT,
             base="python",
@@ -251,6 +258,9 @@ def infra_images() -> list[Image]:
 
 
 def build(image: Image, known_bases: dict[str, Base]) -> None:
+    if image.immutable and image_present(image.reference):
+        say(f"{image.reference}: present")
+        return
     step(f"building {image.reference}")
     arguments = dict(image.build_args)
     if image.base:
