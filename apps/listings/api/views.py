@@ -1,7 +1,7 @@
 import uuid
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -64,6 +64,32 @@ class ListingViewSet(viewsets.GenericViewSet):
         operation_id="listings_create",
         summary="Create a draft listing",
         responses={201: ListingSerializer},
+        examples=[
+            OpenApiExample(
+                "A flat in Lisbon",
+                request_only=True,
+                value={
+                    "title": "Bright two-bedroom near the park",
+                    "description": "Quiet street, south-facing balcony.",
+                    "street_address": "12 Rose Lane",
+                    "city": "Lisbon",
+                    "postal_code": "1100-001",
+                    "country": "PT",
+                    "latitude": 38.7223,
+                    "longitude": -9.1393,
+                    "monthly_rent": {"amount": "1450.00", "currency": "EUR"},
+                    "deposit": {"amount": "2900.00", "currency": "EUR"},
+                    "bedrooms": 2,
+                    "bathrooms": 1.0,
+                    "area_sqm": 74.5,
+                    "amenities": ["balcony", "dishwasher"],
+                    "pets_allowed": True,
+                    # Years ahead: a new listing may not be available from a past date.
+                    "available_from": "2031-01-01",
+                    "photos": [{"url": "https://img.hearth.example/1.jpg", "caption": "Hall"}],
+                },
+            )
+        ],
     )
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
