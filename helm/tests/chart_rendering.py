@@ -21,8 +21,13 @@ def helm(*arguments: str) -> subprocess.CompletedProcess:
     )
 
 
-def template(*values_files: Path, settings: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    arguments = ["template", "hearth", str(CHART), "--namespace", "hearth"]
+def template(
+    *values_files: Path,
+    settings: tuple[str, ...] = (),
+    chart: Path = CHART,
+    release: str = "hearth",
+) -> subprocess.CompletedProcess:
+    arguments = ["template", release, str(chart), "--namespace", "hearth"]
     for path in values_files:
         arguments += ["--values", str(path)]
     for setting in settings:

@@ -6,7 +6,10 @@ import yaml
 
 from config.services import SERVICES
 from devstack import k8s_secrets
-from helm.tests.chart_rendering import CHART, CI_VALUES, of_kind, pod_spec, rendered
+from helm.tests.chart_rendering import CHART, CI_VALUES, ROOT, of_kind, pod_spec, rendered, template
+
+DATA_CHART = ROOT / "helm" / "hearth-data"
+DATA_CI_VALUES = sorted((DATA_CHART / "ci").glob("*-values.yaml"))
 
 # The hosts of the in-cluster install, whose self-signed certificate the generator makes.
 LOCAL_HOSTS = yaml.safe_load((CHART / "ci" / "incluster-values.yaml").read_text())["ingress"][
@@ -25,7 +28,8 @@ def generated() -> dict[str, dict[str, str]]:
 def referenced_secrets(documents: list[dict]) -> dict[str, set[str]]:
     """Secret name -> the keys read from it (an empty set: read whole)."""
     wanted: dict[str, set[str]] = {}
-    for workload in [*of_kind(documents, "Deployment"), *of_kind(documents, "Job")]:
+    kinds = ("Deployment", "StatefulSet", "Job")
+    for workload in [doc for kind in kinds for doc in of_kind(documents, kind)]:
         spec = pod_spec(workload)
         for container in [*spec.get("initContainers", []), *spec["containers"]]:
             for source in container.get("envFrom", []):
@@ -37,7 +41,12 @@ def referenced_secrets(documents: list[dict]) -> dict[str, set[str]]:
                     wanted.setdefault(ref["name"], set()).add(ref["key"])
         for volume in spec.get("volumes", []):
             if "secret" in volume:
-                wanted.setdefault(volume["secret"]["secretName"], set())
+                items = {item["key"] for item in volume["secret"].get("items", [])}
+                wanted.setdefault(volume["secret"]["secretName"], set()).update(items)
+            for source in volume.get("projected", {}).get("sources", []):
+                if "secret" in source:
+                    items = {item["key"] for item in source["secret"].get("items", [])}
+                    wanted.setdefault(source["secret"]["name"], set()).update(items)
     return wanted
 
 
@@ -50,6 +59,18 @@ def test_the_generator_makes_every_secret_the_chart_reads(generated, values_file
     for ingress in of_kind(documents, "Ingress"):
         for tls in ingress["spec"].get("tls", []):
             wanted.setdefault(tls["secretName"], set()).update({"tls.crt", "tls.key"})
+    assert set(wanted) <= set(generated)
+    for name, keys in wanted.items():
+        assert keys <= set(generated[name]), name
+
+
+@pytest.mark.parametrize("values_file", DATA_CI_VALUES, ids=lambda p: p.name)
+def test_the_generator_makes_every_secret_the_data_tier_reads(generated, values_file):
+    # The data tier's release reads the same Secrets (and its own admin's): made here too.
+    completed = template(values_file, chart=DATA_CHART, release="hearth-data")
+    assert completed.returncode == 0, completed.stderr
+    wanted = referenced_secrets([d for d in yaml.safe_load_all(completed.stdout) if d])
+    assert wanted, "the data tier reads no Secret?"
     assert set(wanted) <= set(generated)
     for name, keys in wanted.items():
         assert keys <= set(generated[name]), name
