@@ -10,7 +10,6 @@ the replica, and each client must reach the new primary.
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -33,10 +32,6 @@ SENTINEL_PORTS = (18311, 18312, 18313)
 MASTER = "hearth"
 SERVICE = "kernel_tests"
 USER = f"hearth-{SERVICE}"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None, reason="needs Debian's redis-server"
-)
 
 
 def _until(condition, timeout: float = 15.0, what: str = "condition"):
