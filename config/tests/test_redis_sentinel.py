@@ -100,6 +100,8 @@ def redis_set(tmp_path_factory):
                     len(admin_of[port].sentinel_slaves(MASTER)) == 1
                     and len(admin_of[port].sentinel_sentinels(MASTER)) == 2
                 ),
+                # Sentinels learn replicas from the primary's INFO, every 10 s.
+                timeout=30,
                 what=f"sentinel {port} to see the whole set",
             )
         yield {"url": url, "sentinels": redis_sentinels(sentinels.split(",")), "admin": admin_of}
