@@ -181,11 +181,12 @@ def test_cache_celery_and_mirror_follow_a_sentinel_failover(redis_set, settings)
         _check_all_clients(redis_set, app)
 
         redis_set["admin"][SENTINEL_PORTS[0]].execute_command("SENTINEL", "FAILOVER", MASTER)
-        _until(lambda: _primary_port(redis_set) == REPLICA, what="the failover")
+        _until(lambda: _primary_port(redis_set) == REPLICA, timeout=30, what="the failover")
         # Done once the old primary follows the new one: until then it still takes
         # writes, which the new primary never sees (asynchronous replication).
         _until(
             lambda: redis_set["admin"][PRIMARY].info("replication")["role"] == "slave",
+            timeout=30,
             what="the old primary to follow the new one",
         )
 
