@@ -4,6 +4,8 @@
     python3 devstack/images.py accounts traefik  only these (deployables or containers/<name>)
     python3 devstack/images.py --apps-only       the deployables (and the base they need)
     python3 devstack/images.py --infra-only      containers/*/ only
+    python3 devstack/images.py --public-bases    on the public bases (where a registry is
+                                                 reachable, e.g. CI), not debootstrap's
 
 Three kinds, all tagged under localhost/hearth/ (never a public image's name):
 - bases (containers/base/*.env): a Debian root filesystem made by debootstrap and
@@ -95,6 +97,7 @@ class Image:
     context: Path
     base: str | None = None  # name of a base in containers/base/
     build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     prepare: Path | None = None  # containers/<name>/prepare.py
     problem: str = ""  # why it cannot be built: reported only when it is asked for
     # Its tag names one content (a clean commit): present under that tag, it is done.
@@ -199,12 +202,11 @@ def app_image(name: str, tag: str | None = None) -> str:
 
 def app_images(tag: str | None = None) -> list[Image]:
     tag = tag or app_tag()
-    revision = git("rev-parse", "HEAD")
-    common = {
-        "VERSION": tag,
-        "REVISION": revision,
+    labels = {
+        "org.opencontainers.image.version": tag,
+        "org.opencontainers.image.revision": git("rev-parse", "HEAD"),
         # The commit's time, not the build's: an unchanged tree rebuilds from cache alone.
-        "CREATED": git("log", "-1", "--format=%cI"),
+        "org.opencontainers.image.created": git("log", "-1", "--format=%cI"),
     }
     return [
         Image(
@@ -215,11 +217,8 @@ def app_images(tag: str | None = None) -> list[Image]:
             containerfile=APP_CONTAINERFILE,
             context=ROOT,
             base="python",
-            build_args={
-                **common,
-                "SERVICE": name,
-                "SERVICE_PACKAGE_DIR": service.app.replace(".", "/"),
-            },
+            build_args={"SERVICE": name, "SERVICE_PACKAGE_DIR": service.app.replace(".", "/")},
+            labels=labels,
         )
         for name, service in SERVICES.items()
     ]
@@ -263,8 +262,11 @@ def build(image: Image, known_bases: dict[str, Base]) -> None:
         return
     step(f"building {image.reference}")
     arguments = dict(image.build_args)
-    if image.base:
-        arguments["BASE_IMAGE"] = known_bases[image.base].image
+    labels = dict(image.labels)
+    if image.base and known_bases:
+        base_image = known_bases[image.base].image
+        arguments["BASE_IMAGE"] = base_image
+        labels["org.opencontainers.image.base.name"] = base_image
     context = image.context
     if image.prepare:
         # Host-side steps (a Go build, a file from the repository) add to a copy of
@@ -272,12 +274,16 @@ def build(image: Image, known_bases: dict[str, Base]) -> None:
         context = IMAGES_VAR / "context" / image.key
         shutil.copytree(image.context, context, dirs_exist_ok=True)
         run([sys.executable, image.prepare, context])
-    command = ["nice", "-n", "10", "podman", "build", "--layers", "--pull=never"]
+    # Local bases only: nothing may be pulled. Public bases come from their registry.
+    pull = "--pull=never" if known_bases else "--pull=missing"
+    command = ["nice", "-n", "10", "podman", "build", "--layers", pull]
     command += ["-f", image.containerfile, "-t", image.reference]
     if CA_BUNDLE.exists():
         command += ["--secret", f"id=ca-bundle,src={CA_BUNDLE}"]
     for key, value in arguments.items():
         command += ["--build-arg", f"{key}={value}"]
+    for key, value in labels.items():
+        command += ["--label", f"{key}={value}"]
     started = time.monotonic()
     log = IMAGES_VAR / "logs" / f"{image.key}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -326,12 +332,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--apps-only", action="store_true")
     parser.add_argument("--infra-only", action="store_true")
     parser.add_argument("--tag", help="the deployables' tag instead of the git commit's")
+    parser.add_argument(
+        "--public-bases",
+        action="store_true",
+        help="build on each Containerfile's default public base (where a registry is reachable)",
+    )
     options = parser.parse_args(argv)
     if options.tag == "latest":
         raise fail("never `latest`: a tag names one build (containers/README.md)")
     started = time.monotonic()
     ensure_host()
-    known_bases = bases()
+    known_bases = {} if options.public_bases else bases()
     chosen = select(app_images(options.tag) + infra_images(), options)
     problems = [image.problem for image in chosen if image.problem]
     if problems:
@@ -339,7 +350,8 @@ def main(argv: list[str]) -> None:
     step("base images")
     # A full build makes every base, for the infrastructure images still to come too.
     wanted = known_bases if not options.names and not options.apps_only else {}
-    for name in sorted({*wanted, *(image.base for image in chosen if image.base)}):
+    needed = {image.base for image in chosen if image.base and known_bases}
+    for name in sorted({*wanted, *needed}):
         if name not in known_bases:
             raise fail(f"no base {name!r} in containers/base/ (containers/README.md)")
         ensure_base(known_bases[name])

@@ -4,6 +4,8 @@ holds its own context and no other's code, and stops cleanly on SIGTERM."""
 
 import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -37,6 +39,26 @@ def test_answers_healthz_from_the_environment_alone(running_web):
     status, body = wait_for_status(f"{running_web['url']}/healthz", 60, running_web["container"])
     assert status == 200, body
     assert json.loads(body)["service"] == running_web["name"]
+
+
+def test_static_files_come_from_the_front_end(running_web):
+    """The Ingress sends /static/ to the front end, whose WhiteNoise serves every app's
+    files (the admin's too) from the read-only image; no API deployable serves them."""
+    wait_for_status(f"{running_web['url']}/healthz", 60, running_web["container"])
+    behind_tls = {"X-Forwarded-Proto": "https"}  # as the Ingress passes it on
+    request = urllib.request.Request(
+        f"{running_web['url']}/static/admin/css/base.css", headers=behind_tls
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            status, content_type = response.status, response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        status, content_type = error.code, error.headers["Content-Type"]
+    if running_web["name"] == "frontend":
+        assert status == 200
+        assert content_type.startswith("text/css")
+    else:
+        assert status == 404
 
 
 def test_runs_as_uid_10001(running_web):
@@ -151,4 +173,6 @@ def test_carries_oci_labels(app_images):
     assert len(revision) == 40
     assert app_images["accounts"].endswith(":" + labels["org.opencontainers.image.version"])
     assert labels["org.opencontainers.image.title"] == "hearth-accounts"
+    assert labels["org.opencontainers.image.base.name"] == "localhost/hearth/base-python:bookworm"
+    assert labels["org.opencontainers.image.created"]
     assert "latest" not in app_images["accounts"].rsplit(":", 1)[1]
