@@ -4,6 +4,8 @@ as a fresh user of the fuzz's own, where the ignored_auth check also calls each
 one without the token and expects the 401 it documents. Where the schema links
 a created resource to the operations on it (kernel.api.openapi), the signed-in run
 also has a stateful phase: create a listing, then publish, edit, delete it.
+Internal operations are fuzzed once more with a service token of the deployable
+allowed to call them.
 
 Checks: no 5xx, only documented statuses and content types, bodies that match
 their schemas, and each answer within MAX_RESPONSE_SECONDS. Calls go to each
@@ -19,6 +21,7 @@ operations and generated cases per run and the time taken.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -58,6 +61,9 @@ SIGNED_IN_ROLE = {"accounts": "renter", "listings": "landlord", "applications": 
 # Operations that end every session of the caller: fuzzed as a user of their own,
 # or the rest of the signed-in run would be anonymous.
 SESSION_ENDING = {"accounts": ["auth_logout_everywhere"]}
+# Who may call each internal operation (its view's service_called permission): the
+# run with that caller's service token. A new internal operation must be listed.
+INTERNAL_CALLERS = {"accounts_internal_reset_link": "notifications"}
 RUN_TIMEOUT_SECONDS = 300
 
 
@@ -81,6 +87,7 @@ class Run:
     own_user: bool = False  # a user of its own, not the one the other runs share
     extra_checks: tuple[str, ...] = ()
     stateful: bool = False  # also follow the schema's links (create, then act on it)
+    service_caller: str | None = None  # signed in with this deployable's service token
 
     @property
     def name(self) -> str:
@@ -90,14 +97,14 @@ class Run:
     def reports(self) -> Path:
         return REPORTS / self.name
 
-    def command(self, schema_url: str, token: str | None) -> list[str]:
+    def command(self, schema_file: Path, token: str | None) -> list[str]:
         headers = [f"X-Forwarded-For: {FUZZ_ADDRESS}"]
         if token:
             headers.append(f"Authorization: Bearer {token}")
         return [
             str(SCHEMATHESIS),
             "run",
-            schema_url,
+            str(schema_file),
             "--url",
             f"http://{HOST}:{SERVICES[self.deployable].port}",
             "--checks",
@@ -157,7 +164,39 @@ def plan(deployable: str, schema: dict) -> list[Run]:
     if ending:
         # A user of its own: the sessions it ends are no other run's.
         runs.append(Run(deployable, "ending-sessions", ending, role, own_user=True))
+    internal = [
+        op
+        for op, spec in operations.items()
+        if any("serviceToken" in requirement for requirement in spec.get("security", []))
+    ]
+    for caller in sorted({INTERNAL_CALLERS[op] for op in internal}):
+        called = [op for op in internal if INTERNAL_CALLERS[op] == caller]
+        runs.append(Run(deployable, f"called-by-{caller}", called, service_caller=caller))
     return runs
+
+
+def service_token(caller: str, callee: str) -> str:
+    """A service token of `caller` for `callee`, minted with the caller's own key as
+    the caller does (kernel.auth.tokens); it lives a minute, enough for one run."""
+    minted = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            f"from kernel.auth.tokens import ServiceToken; "
+            f"print(ServiceToken.for_callee({callee!r}))",
+        ],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            "HEARTH_SERVICE": caller,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return minted.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -190,21 +229,26 @@ def outcomes(fuzz_users) -> dict[str, Outcome]:
     started = time.monotonic()
     planned = []
     for deployable in api_deployables():
-        url, schema = served_schema(deployable)
+        schema = served_schema(deployable)
         if schema["paths"]:
-            planned += [(run, url, schema) for run in plan(deployable, schema)]
+            planned += [(run, schema) for run in plan(deployable, schema)]
     planned.sort(key=lambda entry: -len(entry[0].operations))
 
-    def execute(run: Run, url: str, schema: dict) -> Outcome:
+    def execute(run: Run, schema: dict) -> Outcome:
         shutil.rmtree(run.reports, ignore_errors=True)
         run.reports.mkdir(parents=True)
+        # The schema as served, from a file: the schema view refuses a service token.
+        schema_file = run.reports / "schema.json"
+        schema_file.write_text(json.dumps(schema))
         token = None
         if run.role:
             user = Api().new_user(role=run.role) if run.own_user else fuzz_users[run.role]
             token = user.access
+        elif run.service_caller:
+            token = service_token(run.service_caller, run.deployable)
         began = time.monotonic()
         completed = subprocess.run(
-            run.command(url, token),
+            run.command(schema_file, token),
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT_SECONDS,
@@ -235,12 +279,11 @@ def write_summary(results: dict[str, Outcome], seconds: float) -> None:
     (REPORTS / "summary.txt").write_text("\n".join(lines) + "\n")
 
 
-def served_schema(deployable: str) -> tuple[str, dict]:
+def served_schema(deployable: str) -> dict:
     base = f"http://{HOST}:{SERVICES[deployable].port}"
-    url = f"{base}/api/v1/{deployable}/schema/?format=json"
-    response = requests.get(url, timeout=30)
+    response = requests.get(f"{base}/api/v1/{deployable}/schema/?format=json", timeout=30)
     assert response.status_code == 200, response.text
-    return url, response.json()
+    return response.json()
 
 
 def operation_matchers(schema: dict) -> list[tuple[str, re.Pattern, str]]:

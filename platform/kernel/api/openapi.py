@@ -1,4 +1,6 @@
-"""What every deployable's OpenAPI schema says about errors, tags and operation ids.
+"""What every deployable's OpenAPI schema says beyond drf-spectacular's inference:
+the errors each operation can give, the bounds of search filters, and the links
+from a created resource to the operations on it.
 
 The error bodies are the ones kernel.api.exceptions and kernel.api.errors give,
 declared once here as two components: `ValidationError` (400) and `Error` (every
@@ -17,7 +19,9 @@ listing statuses by hand:
 What only a service decides (a state that forbids a move: 409; a public view
 that checks credentials itself: 401) the view declares with `@refuses(kind, ...)`
 naming the kernel.errors kinds (or DRF exceptions) it lets through; their statuses
-come from kernel.api.exceptions, the one place that maps them.
+come from kernel.api.exceptions, the one place that maps them. A status the
+domain has no kind for (410; 503 once a view calls another deployable) is given
+as its number.
 """
 
 from collections.abc import Callable
