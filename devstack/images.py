@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -332,6 +333,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--apps-only", action="store_true")
     parser.add_argument("--infra-only", action="store_true")
     parser.add_argument("--tag", help="the deployables' tag instead of the git commit's")
+    parser.add_argument("--jobs", type=int, default=3, help="deployables built at once")
     parser.add_argument(
         "--public-bases",
         action="store_true",
@@ -355,8 +357,17 @@ def main(argv: list[str]) -> None:
         if name not in known_bases:
             raise fail(f"no base {name!r} in containers/base/ (containers/README.md)")
         ensure_base(known_bases[name])
+    apps = [image for image in chosen if image.kind == "app"]
+    if apps:
+        # The first makes the layers every deployable shares; the others, cached up to
+        # their own package, are mostly podman's own overhead, which runs well in parallel.
+        build(apps[0], known_bases)
+        with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            for finished in [pool.submit(build, image, known_bases) for image in apps[1:]]:
+                finished.result()
     for image in chosen:
-        build(image, known_bases)
+        if image.kind != "app":
+            build(image, known_bases)
     step(f"{len(chosen)} image(s) in {time.monotonic() - started:.0f} s")
     print(size_table(chosen), flush=True)
 
