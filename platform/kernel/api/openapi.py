@@ -14,6 +14,8 @@ listing statuses by hand:
     403  a permission beyond "signed in" can refuse (a role, a calling service)
     404  its path names a resource, or it is paginated (a page past the last)
     413  it takes a body (kernel.api.parsers refuses one over the limit)
+    414  it takes query parameters (gunicorn, and the gateway, refuse a request
+         line over their limit before Django sees it)
     429  it is throttled
 
 What only a service decides (a state that forbids a move: 409; a public view
@@ -74,6 +76,7 @@ DESCRIPTIONS = {
     409: "The request is valid, but the resource's current state forbids it.",
     410: "The resource existed but is gone for good.",
     413: "The request body is over the size limit.",
+    414: "The address, with its query string, is too long.",
     429: "Too many requests; Retry-After says how many seconds to wait.",
     503: "A service this operation depends on is unavailable; try again later.",
 }
@@ -110,12 +113,15 @@ class AutoSchema(SpectacularAutoSchema):
     def refusal_statuses(self, operation: dict) -> set[int]:
         takes_body = "requestBody" in operation
         parameters = operation.get("parameters", [])
+        takes_query = any(parameter["in"] == "query" for parameter in parameters)
         statuses = {
             kind if isinstance(kind, int) else status_of(kind)
             for kind in getattr(self._handler(), "refusals", ())
         }
-        if takes_body or any(parameter["in"] == "query" for parameter in parameters):
+        if takes_body or takes_query:
             statuses.add(400)
+        if takes_query:
+            statuses.add(414)
         if self.view.get_authenticators():
             statuses.add(401)
         if any(not isinstance(p, _SIGNED_IN_ONLY) for p in self.view.get_permissions()):

@@ -52,6 +52,8 @@ def test_an_operation_documents_the_refusals_its_shape_implies(entry):
         assert list(operation["requestBody"]["content"]) == ["application/json"]
     if "{" in path:
         assert "404" in responses
+    if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
+        assert {"400", "414"} <= set(responses)
     for status, response in responses.items():
         if status.startswith(("4", "5")):
             schema = response["content"]["application/json"]["schema"]
