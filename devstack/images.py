@@ -268,6 +268,7 @@ def build(image: Image, known_bases: dict[str, Base]) -> None:
         base_image = known_bases[image.base].image
         arguments["BASE_IMAGE"] = base_image
         labels["org.opencontainers.image.base.name"] = base_image
+    started = time.monotonic()
     context = image.context
     if image.prepare:
         # Host-side steps (a Go build, a file from the repository) add to a copy of
@@ -285,7 +286,6 @@ def build(image: Image, known_bases: dict[str, Base]) -> None:
         command += ["--build-arg", f"{key}={value}"]
     for key, value in labels.items():
         command += ["--label", f"{key}={value}"]
-    started = time.monotonic()
     log = IMAGES_VAR / "logs" / f"{image.key}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
