@@ -54,7 +54,7 @@ MAX_RESPONSE_SECONDS = 5
 PARALLEL_RUNS = 3
 # Enough generated cases per operation and phase to reach the refusals (coverage
 # covers each constraint's edges; fuzzing adds random ones) within the suite's budget.
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 50
 FUZZ_ADDRESS = "198.51.100.70"  # TEST-NET-2: counts the fuzz's own sign-in attempts
 # Who signs in for each deployable: the role whose operations it has.
 SIGNED_IN_ROLE = {"accounts": "renter", "listings": "landlord", "applications": "renter"}
