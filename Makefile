@@ -18,7 +18,8 @@ status:
 infra:
 	$(STACK) infra
 
-test: up lint
+# Images before the tests: the image and chart tests run what `make images` built.
+test: up lint tools images
 	$(VENV)/python devstack/run_tests.py
 
 lint:

@@ -3,7 +3,9 @@
 Django settings are per process, and each deployable has its own role, schema
 and installed apps, so each suite is its own pytest run: the platform suite
 (kernel, config, local stack) as the kernel alone, then each bounded context as
-its own deployable. Ends with one combined line: 'N passed, N failed, N skipped'.
+its own deployable, then the images and the Helm charts and overlays, then the
+journey across the running platform. Ends with one combined line:
+'N passed, N failed, N skipped'.
 
     python devstack/run_tests.py [SUITE ...] [-- PYTEST ARGS]
 """
@@ -24,6 +26,9 @@ SUITES: dict[str, tuple[str, list[str]]] = {
         name: (f"config.settings.{name}", [service.app.replace(".", "/")])
         for name, service in SERVICES.items()
     },
+    # The images as built (podman), then the charts and overlays as rendered (offline).
+    "images": ("config.settings.kernel_tests", ["containers/tests"]),
+    "deploy": ("config.settings.kernel_tests", ["helm/tests"]),
     # Last: the journey across every deployable, against the running platform.
     "e2e": ("config.settings.kernel_tests", ["e2e"]),
 }

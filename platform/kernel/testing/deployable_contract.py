@@ -179,7 +179,7 @@ def test_breaking_changes_to_the_committed_schema_are_in_the_changelog():
     from kernel.api import contract
 
     service = _context_label()
-    base = contract.load_from_git(service, os.environ.get("HEARTH_API_BASE_REF", "HEAD"))
+    base = contract.load_from_git(service, os.environ.get("HEARTH_API_BASE_REF") or "HEAD")
     if base is None:
         pytest.skip(f"docs/api/{service}.yaml is not in git yet: nothing to break")
     committed = contract.load_committed(service)
