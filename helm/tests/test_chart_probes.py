@@ -31,6 +31,8 @@ LOCAL_STORES = {
 }
 # The deployable that runs every kind of process without a port.
 SUBJECT = next(name for name, s in SERVICES.items() if s.celery_worker and s.celery_beat)
+# A deployable with a relay, for the one process SUBJECT lacks.
+PUBLISHER = next(name for name, s in SERVICES.items() if s.publishes_events)
 
 
 def newest_image(name: str) -> str:
@@ -48,35 +50,27 @@ def newest_image(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def containers(tmp_path_factory):
+    """Every process of SUBJECT, and the relay of a deployable that publishes (SUBJECT
+    publishes nothing), each started as the chart starts it; keyed by process."""
     assert shutil.which("podman"), "podman is needed (make images installs it)"
     documents = rendered()
-    config = by_name(documents, "ConfigMap")[f"hearth-{SUBJECT}-config"]["data"]
-    env = {**config, **parse_env_file(local_env_file(SUBJECT)), **LOCAL_STORES}
-    env["HEARTH_JWT_KEY_DIR"] = config["HEARTH_JWT_KEY_DIR"]
-    work = tmp_path_factory.mktemp("probes")
-    keys = work / "jwt"
-    shutil.copytree(LOCAL_KEY_DIR / SUBJECT, keys)
-    keys.chmod(0o755)
-    for key in keys.iterdir():
-        key.chmod(0o444)  # the Secret volume's files are readable by the pod's user
-    env_file = work / "env"
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     deployments = by_name(documents, "Deployment")
-    image = newest_image(SUBJECT)
+    work = tmp_path_factory.mktemp("probes")
+    runs = [(SUBJECT, process) for process in processes_of(SUBJECT)]
+    if "relay" not in processes_of(SUBJECT):
+        runs.append((PUBLISHER, "relay"))
     started = {}
-    for process in processes_of(SUBJECT):
-        spec = pod_spec(deployments[f"hearth-{SUBJECT}-{process}"])
-        container = spec["containers"][0]
-        mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "jwt")
-        name = f"h2-probe-{SUBJECT}-{process}"
+    for deployable, process in runs:
+        container = pod_spec(deployments[f"hearth-{deployable}-{process}"])["containers"][0]
+        name = f"h2-probe-{deployable}-{process}"
         subprocess.run(["podman", "rm", "-f", name], capture_output=True, check=False)
         subprocess.run(
             [
                 *("podman", "run", "-d", "--name", name, "--hostname", name),
                 *("--network", "host", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL"),
                 *("--security-opt", "no-new-privileges", "--user", "10001:10001"),
-                *("--env-file", str(env_file), "-v", f"{keys}:{mount}:ro"),
-                *(image, *container["args"]),
+                *as_the_chart_configures(deployable, container, documents, work),
+                *(newest_image(deployable), *container["args"]),
             ],
             capture_output=True,
             check=True,
@@ -86,6 +80,25 @@ def containers(tmp_path_factory):
     yield started
     for name, _ in started.values():
         subprocess.run(["podman", "rm", "-f", "-t", "30", name], capture_output=True, check=False)
+
+
+def as_the_chart_configures(deployable: str, container: dict, documents, work) -> list[str]:
+    """podman flags for the container's environment and key mount, as the chart gives
+    them: its ConfigMap, its Secret (here: the local stack's values), its own env."""
+    config = by_name(documents, "ConfigMap")[f"hearth-{deployable}-config"]["data"]
+    env = {**config, **parse_env_file(local_env_file(deployable)), **LOCAL_STORES}
+    env["HEARTH_JWT_KEY_DIR"] = config["HEARTH_JWT_KEY_DIR"]
+    env |= {item["name"]: item["value"] for item in container.get("env", [])}
+    keys = work / f"jwt-{deployable}"
+    if not keys.exists():
+        shutil.copytree(LOCAL_KEY_DIR / deployable, keys)
+        keys.chmod(0o755)
+        for key in keys.iterdir():
+            key.chmod(0o444)  # the Secret volume's files are readable by the pod's user
+    env_file = work / f"env-{deployable}-{container['name']}"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "jwt")
+    return ["--env-file", str(env_file), "-v", f"{keys}:{mount}:ro"]
 
 
 def processes_of(name: str) -> list[str]:
@@ -103,8 +116,25 @@ def probe(name: str, check: dict) -> int:
 
 def test_each_process_passes_its_own_probes(containers):
     for process, (name, container) in containers.items():
-        for kind in ("livenessProbe", "readinessProbe"):
-            assert probe(name, container[kind]) == 0, f"{process} {kind}"
+        for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+            if kind in container:
+                assert probe(name, container[kind]) == 0, f"{process} {kind}"
+
+
+def test_the_relay_and_consumers_are_judged_by_their_loops_heartbeat(containers):
+    # Their liveness reads the files the loops touch: a process that hangs fails it
+    # although PID 1 still exists. Here it is stopped (SIGSTOP) and its beats aged
+    # past the limit, then let go again.
+    for process in ("relay", "consumers"):
+        name, container = containers[process]
+        assert "kernel.health.heartbeat" in container["livenessProbe"]["exec"]["command"]
+        subprocess.run(["podman", "kill", "--signal", "STOP", name], check=True)
+        try:
+            age = ["sh", "-c", "touch -d '-5 minutes' /tmp/heartbeats/*"]
+            subprocess.run(["podman", "exec", name, *age], capture_output=True, check=True)
+            assert probe(name, container["livenessProbe"]) != 0, process
+        finally:
+            subprocess.run(["podman", "kill", "--signal", "CONT", name], check=True)
 
 
 def test_the_worker_probe_asks_for_its_own_pods_worker(containers):

@@ -39,6 +39,7 @@ from kernel.events.context import handling
 from kernel.events.envelope import Envelope
 from kernel.events.kafka import consumer_config, producer_config
 from kernel.events.readers import PayloadError
+from kernel.health.heartbeat import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class EventConsumer:
         self.spec = spec
         self.stop = stop or threading.Event()
         self.stats = ConsumerStats()
+        self.heartbeat = Heartbeat(spec.group_id)
         self._consumer = Consumer(consumer_config(spec.group_id))
         self._dead_letters = Producer(producer_config())
 
@@ -118,6 +120,7 @@ class EventConsumer:
         last_message = time.monotonic()
         try:
             while not self.stop.is_set():
+                self.heartbeat.beat()
                 message = self._consumer.poll(0.5)
                 if message is None:
                     if until_idle_seconds and time.monotonic() - last_message > until_idle_seconds:
@@ -154,6 +157,7 @@ class EventConsumer:
             return True
         attempt = 1
         while not self.stop.is_set():
+            self.heartbeat.beat()  # retrying or waiting for a store is alive, not hung
             try:
                 self._apply(envelope, handler)
                 return True

@@ -26,6 +26,7 @@ from django.db import connection
 
 from kernel.events.kafka import producer_config, read_to_end
 from kernel.events.outbox import NOTIFY_CHANNEL_PREFIX, prune_published
+from kernel.health.heartbeat import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class OutboxRelay:
         self._next_prune = 0.0
         self.stop = stop or threading.Event()
         self.published = 0
+        self.heartbeat = Heartbeat("relay")
 
     # -- the loop ----------------------------------------------------------------
 
@@ -70,6 +72,7 @@ class OutboxRelay:
             schema = session.execute("SELECT current_schema()").fetchone()[0]
             session.execute(f'LISTEN "{NOTIFY_CHANNEL_PREFIX}{schema}"')
             while not self.stop.is_set():
+                self.heartbeat.beat()
                 if self._try_lead(session, schema):
                     logger.info("outbox relay leading", extra={"schema": schema})
                     self._lead(session)
@@ -80,6 +83,7 @@ class OutboxRelay:
         producer = Producer(producer_config())
         self._reconcile()
         while not self.stop.is_set():
+            self.heartbeat.beat()
             rows = self._unpublished()
             if rows:
                 delivered = self._publish(producer, rows)
@@ -161,7 +165,7 @@ class OutboxRelay:
         # Blocks until every message is acknowledged or has failed; idempotence
         # keeps the order within each partition through the producer's retries.
         while producer.flush(1.0) > 0:
-            pass
+            self.heartbeat.beat()  # waiting for the brokers on purpose
         self.published += len(delivered)
         return delivered
 

@@ -3,6 +3,7 @@ outbox -> relay -> Kafka -> consumer with inbox, dead letters and replay."""
 
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -289,6 +290,35 @@ def test_replay_rebuilds_the_read_model_from_events():
     assert stats.duplicates >= 25
     assert stats.applied == 0
     assert sorted(effects()) == before
+
+
+def test_the_relay_and_a_consumer_beat_while_they_loop(tmp_path, monkeypatch):
+    """What their pods' liveness probe reads (kernel.health.heartbeat)."""
+    monkeypatch.setenv("HEARTH_HEARTBEAT_DIR", str(tmp_path))
+    relay = spawn_manage("relay_outbox")
+    try:
+        beat = tmp_path / "relay"
+        deadline = time.monotonic() + 60
+        while not beat.exists():
+            assert time.monotonic() < deadline, "the relay never beat"
+            assert relay.poll() is None, relay.stdout.read().decode()
+            time.sleep(0.5)
+        # Idle, the leader wakes at least every idle_wait_seconds (5 s) and beats.
+        first = beat.stat().st_mtime
+        deadline = time.monotonic() + 15
+        while beat.stat().st_mtime == first:
+            assert time.monotonic() < deadline, "the relay stopped beating while idle"
+            time.sleep(0.5)
+    finally:
+        relay.terminate()
+        relay.wait(30)
+    group = "hearth.kernel_tests.heartbeat"
+    consume(ConsumerSpec(group_id=group, topics=(TOPIC,), handlers=RECORDER.handlers), idle=1)
+    assert time.time() - (tmp_path / group).stat().st_mtime < 30
+    probe = subprocess.run(
+        [sys.executable, "-m", "kernel.health.heartbeat", str(tmp_path), "30"], check=False
+    )
+    assert probe.returncode == 0
 
 
 def test_consumer_command_stops_cleanly_on_sigterm():
