@@ -58,3 +58,21 @@ def test_production_settings_and_replication_reach_the_kafka_users():
         else:
             assert "KAFKA_BOOTSTRAP_SERVERS" not in data
         assert ("EMAIL_HOST" in data) == service.sends_email
+
+
+def test_mail_can_leave_through_an_external_provider_beside_an_in_cluster_data_tier():
+    """The local cluster's data tier is in the cluster, its mail provider on the host."""
+    documents = rendered(ROOT / "k8s-overlays" / "local" / "values.yaml")
+    configs = by_name(documents, "ConfigMap")
+    policies = by_name(documents, "NetworkPolicy")
+    for name, service in SERVICES.items():
+        data = configs[f"hearth-{name}-config"]["data"]
+        assert data["DATABASE_HOST"] == "hearth-data-postgres"
+        if not service.sends_email:
+            continue
+        assert (data["EMAIL_HOST"], data["EMAIL_PORT"]) == ("10.250.0.1", "2525")
+        egress = policies[f"hearth-{name}-egress"]["spec"]["egress"]
+        assert {
+            "to": [{"ipBlock": {"cidr": "10.250.0.1/32"}}],
+            "ports": [{"protocol": "TCP", "port": 2525}],
+        } in egress

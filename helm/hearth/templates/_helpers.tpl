@@ -90,7 +90,8 @@ REDIS_SENTINELS: {{ $data.inCluster.release }}-redis-sentinel:26379
 REDIS_SENTINEL_MASTER: hearth
 {{- end }}
 {{- if has "smtp" $d.stores }}
-{{- if eq $data.mode "inCluster" }}
+{{- /* Mail may leave through an external provider even beside an in-cluster data tier. */}}
+{{- if and (eq $data.mode "inCluster") (not $data.external.smtp.host) }}
 EMAIL_HOST: {{ $data.inCluster.release }}-smtp
 EMAIL_PORT: "1025"
 {{- else }}
