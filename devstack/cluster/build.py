@@ -21,8 +21,9 @@ second run takes seconds:
    on the same machine relinks instead of recompiling.
 3. CoreDNS, the image registry and metrics-server, `go install`ed at their pins.
 4. Images (podman, FROM scratch, one static binary each): the pod sandbox
-   localhost/hearth/pause (also saved as var/cluster/images/pause.tar, for each node's
-   `ctr -n k8s.io images import`), CoreDNS and metrics-server.
+   localhost/hearth/pause (go/pause: sleeps, reaps zombies, exits on SIGTERM; also saved
+   as var/cluster/images/pause.tar, for each node's `ctr -n k8s.io images import`),
+   CoreDNS and metrics-server. Rebuilt only when their binary changed.
 
 Runs on the system python, standard library only; `build_all()` is what `make cluster`
 calls.
@@ -63,6 +64,7 @@ DEBIAN_PACKAGES = (
     "haproxy",  # the host's load balancer in front of the NodePorts
     "openssl",
     "patch",  # applies the kubelet patch
+    "libcap2-bin",  # setcap, for FILE_CAPABILITIES
 )
 
 # 1.34, not newer: this host runs cgroup v1, which the kubelet refuses from 1.35 on.
@@ -97,12 +99,13 @@ GO_PROGRAMS: dict[str, tuple[str, str, str, dict[str, str]]] = {
         "v3.1.2",
         {"github.com/distribution/distribution/v3/version.version": "v3.1.2"},
     ),
-    # The newest v0.8 (v0.9 is built against Kubernetes 1.36's client libraries).
+    # The newest v0.8 (v0.9 is built against Kubernetes 1.36's client libraries); its
+    # version lives in client-go's version package, as its Makefile sets it.
     "metrics-server": (
         "sigs.k8s.io/metrics-server/cmd/metrics-server",
         "sigs.k8s.io/metrics-server",
         "v0.8.0",
-        {"sigs.k8s.io/metrics-server/pkg/version.gitVersion": "v0.8.0"},
+        {"k8s.io/client-go/pkg/version.gitVersion": "v0.8.0"},
     ),
 }
 
@@ -115,7 +118,12 @@ IMAGES: dict[str, str] = {
     f"{images.REGISTRY}/coredns:{GO_PROGRAMS['coredns'][2].removeprefix('v')}": "coredns",
     f"{images.REGISTRY}/metrics-server:{GO_PROGRAMS['metrics-server'][2]}": "metrics-server",
 }
-BINARY_LABEL = "org.hearth.binary.sha256"
+# binary -> file capabilities it carries in its image. CoreDNS runs as a non-root user
+# on port 53: capabilities the pod adds reach a non-root process only through the file
+# (as in CoreDNS's own image); the layer keeps them as an xattr.
+FILE_CAPABILITIES = {"coredns": "cap_net_bind_service=+ep"}
+# What an image was built from (binary digest and capabilities), to skip a rebuild.
+BINARY_LABEL = "org.hearth.binary"
 
 STAGING_LINE = re.compile(r"^\s*(k8s\.io/[\w.-]+)\s+=>\s+\./staging/src/(\S+)\s*$", re.M)
 REPLACE_LINE = re.compile(r"^\s*(\S+)\s+=>\s+(\S+)\s+(v\S+)\s*$", re.M)
@@ -173,23 +181,6 @@ def wrapper_go_mod(upstream_go_mod: str, kubernetes_version: str) -> str:
     return "\n".join(lines)
 
 
-def dependency_version(version_m_output: str, module: str) -> str | None:
-    """The version of `module` a binary was built from, read from `go version -m`.
-
-    Main module or dependency; a replaced module counts as its replacement's version.
-    """
-    found = None
-    for line in version_m_output.splitlines():
-        fields = line.split()
-        if len(fields) >= 3 and fields[0] in ("mod", "dep") and fields[1] == module:
-            found = fields[2]
-        elif found and len(fields) >= 3 and fields[0] == "=>":
-            return fields[2]
-        elif found:
-            return found
-    return found
-
-
 def kubernetes_stamp(version: str, patch: bytes, wrapper: bytes, ldflags: str) -> dict[str, str]:
     return {
         "version": version,
@@ -210,6 +201,8 @@ def kubernetes_stale(
         recorded = json.loads(stamp) if stamp else {}
     except json.JSONDecodeError:
         recorded = {}
+    if not isinstance(recorded, dict) or not recorded:
+        return "no build stamp"
     changed = [key for key, value in expected.items() if recorded.get(key) != value]
     return f"changed since the last build: {', '.join(changed)}" if changed else None
 
@@ -288,22 +281,15 @@ def download(go: Path, module_at_version: str) -> dict:
     return json.loads(completed.stdout)
 
 
-def built_from(go: Path, binary: Path, module: str) -> str | None:
-    if not binary.exists():
-        return None
-    completed = subprocess.run(
-        [str(go), "version", "-m", str(binary)], capture_output=True, text=True, check=False
-    )
-    return dependency_version(completed.stdout, module)
-
-
 def build_kubernetes(go: Path) -> None:
     upstream = download(go, f"{KUBERNETES_MODULE}@{KUBERNETES_VERSION}")
     ldflags = kubernetes_ldflags(KUBERNETES_VERSION, upstream_release_time(upstream))
     wrapper = b"".join((WRAPPER / name).read_bytes() for name in WRAPPER_FILES)
     expected = kubernetes_stamp(KUBERNETES_VERSION, KUBELET_PATCH.read_bytes(), wrapper, ldflags)
     stamp = KUBERNETES_STAMP.read_text() if KUBERNETES_STAMP.exists() else None
-    versions = {name: built_from(go, BIN / name, KUBERNETES_MODULE) for name in KUBERNETES_COMMANDS}
+    versions = {
+        name: tools.built_version(BIN / name, KUBERNETES_MODULE) for name in KUBERNETES_COMMANDS
+    }
     reason = kubernetes_stale(versions, stamp, expected)
     if reason is None:
         say(f"{', '.join(KUBERNETES_COMMANDS)}: {KUBERNETES_VERSION}, patched")
@@ -369,7 +355,7 @@ def apply_kubelet_patch(kubernetes_source: Path) -> None:
 def install_go_programs(go: Path) -> None:
     BIN.mkdir(parents=True, exist_ok=True)
     for name, (package, module, version, settings) in GO_PROGRAMS.items():
-        found = built_from(go, BIN / name, module)
+        found = tools.built_version(BIN / name, module)
         if found == version:
             say(f"{name} {version}: installed")
             continue
@@ -403,20 +389,24 @@ def build_images() -> None:
 
 
 def build_scratch_image(reference: str, binary: Path) -> None:
-    digest = hashlib.sha256(binary.read_bytes()).hexdigest()
+    capabilities = FILE_CAPABILITIES.get(binary.name)
+    built_from = hashlib.sha256(binary.read_bytes()).hexdigest()
+    built_from += f" {capabilities}" if capabilities else ""
     label = "{{index .Labels " + json.dumps(BINARY_LABEL) + "}}"
-    if images.podman_output("image", "inspect", "--format", label, reference) == digest:
+    if images.podman_output("image", "inspect", "--format", label, reference) == built_from:
         say(f"{reference}: present")
         return
     context = IMAGE_ARCHIVES / "context" / binary.name
     shutil.rmtree(context, ignore_errors=True)
     context.mkdir(parents=True)
     shutil.copy2(binary, context / binary.name)
+    if capabilities:
+        run(["setcap", capabilities, context / binary.name])
     (context / "Containerfile").write_text(containerfile(binary.name))
     run(
         [
             *("podman", "build", "--pull=never", "-t", reference),
-            *("--label", f"{BINARY_LABEL}={digest}"),
+            *("--label", f"{BINARY_LABEL}={built_from}"),
             context,
         ],
         quiet=True,
