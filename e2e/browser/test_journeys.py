@@ -1,7 +1,11 @@
 """The web pages in a real browser (Chromium through Playwright), through the
 gateway: a renter's and a landlord's journeys, a page with a context down, and
 axe-core's WCAG 2 A/AA checks on every main page. Screenshots of the main pages
-land in var/test-artifacts/screenshots/."""
+land in var/test-artifacts/screenshots/.
+
+They run against whatever HEARTH_BASE_URL names (e2e/browser/conftest.py): the
+local gateway, or the cluster's Ingress over HTTPS. Only the page with listings
+down is local_stack: it stops the local listings program through supervisord."""
 
 import re
 import time
@@ -13,7 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from devstack.api_client import GATEWAY, Api
+from devstack.api_client import TARGET, Api
 
 PASSWORD = "a-long-browser-passphrase"
 PHONE_WIDTH = 360
@@ -179,6 +183,7 @@ def test_landlord_journey(page: Page, screenshot, assert_accessible):
     expect(page.get_by_role("button", name="Approve Paula Applicant")).to_have_count(0)
 
 
+@pytest.mark.local_stack(reason="stops the local listings program through supervisord")
 def test_home_page_explains_when_listings_is_down(
     page: Page, stopped, screenshot, assert_accessible
 ):
@@ -198,12 +203,12 @@ def test_home_page_explains_when_listings_is_down(
 
 def _wait_until_ready(service: str, timeout: float = 30.0) -> None:
     """Later tests need the context back: wait for its readiness probe."""
-    deadline = time.monotonic() + timeout
+    session, deadline = TARGET.session(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{GATEWAY}/api/v1/{service}/readyz", timeout=2).status_code == 200:
+            if session.get(TARGET.url(f"/api/v1/{service}/readyz"), timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still starting
             pass
         time.sleep(0.2)
     pytest.fail(f"{service} did not come back within {timeout} s")
