@@ -27,6 +27,16 @@ from devstack.layout import MAIL_DIR, VAR
 CLUSTER_URL = "https://hearth.local:30443"
 CLUSTER_CA = VAR / "cluster" / "tls" / "tls.crt"
 CLUSTER_MAIL = VAR / "cluster" / "mail"
+# Once per zone (one of them a network cut), then the nodes holding the PostgreSQL
+# primary and the Kafka controller, each found at its moment. 100 s apart: 30 s
+# down, time to recover, and a clean baseline before the next.
+ISSUE_PLAN = (
+    "60 node-kill node-a 30",
+    "160 node-kill node-b 30",
+    "260 node-cut node-c 30",
+    "360 node-kill pg-primary 30",
+    "460 node-kill kafka-controller 30",
+)
 
 
 def arguments(argv: list[str]) -> argparse.Namespace:
@@ -43,7 +53,11 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--mail-dir", type=Path, help=f"default {MAIL_DIR} or {CLUSTER_MAIL}")
     parser.add_argument("--rate", type=float, default=30.0, help="arrivals per second")
-    parser.add_argument("--duration", type=float, default=120.0, help="seconds of load")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        help="seconds of load; default 120, or until 70 s after the last repair",
+    )
     parser.add_argument(
         "--kill",
         action="append",
@@ -52,9 +66,27 @@ def arguments(argv: list[str]) -> argparse.Namespace:
         metavar="'AT ACTION TARGET [HOLD]'",
         help=kills.__doc__.split("\n\n")[1],
     )
-    parser.add_argument("--baseline", type=float, default=20.0)
-    parser.add_argument("--stable", type=float, default=10.0)
-    parser.add_argument("--min-window", type=float, default=30.0)
+    parser.add_argument(
+        "--issue-plan",
+        action="store_true",
+        help="the issue's kills (the default for the cluster without --kill): "
+        + "; ".join(ISSUE_PLAN),
+    )
+    parser.add_argument(
+        "--baseline",
+        type=float,
+        default=20.0,
+        help="seconds before a kill whose p99 is its baseline",
+    )
+    parser.add_argument(
+        "--stable",
+        type=float,
+        default=10.0,
+        help="seconds a recovered stretch must hold (p99 window)",
+    )
+    parser.add_argument(
+        "--min-window", type=float, default=30.0, help="shortest failover window, seconds"
+    )
     parser.add_argument(
         "--retry-budget",
         type=float,
@@ -74,6 +106,10 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     args.ca_file = args.ca_file or (str(CLUSTER_CA) if cluster else None)
     args.resolve = args.resolve or ("hearth.local=127.0.0.1" if cluster else None)
     args.mail_dir = args.mail_dir or (CLUSTER_MAIL if cluster else MAIL_DIR)
+    if args.issue_plan or (cluster and not args.kill):
+        args.kill = [kills.parse_step(step) for step in ISSUE_PLAN]
+    if args.duration is None:
+        args.duration = max((s.at + s.hold + 70 for s in args.kill), default=120.0)
     for step in args.kill:
         if step.at + step.hold > args.duration:
             parser.error(f"kill at {step.at} s held {step.hold} s ends after the load")

@@ -12,6 +12,7 @@ Which writes are retried, and why that is safe:
   so it is not retried: a lost answer is a failed request, as for a real client.
 """
 
+import math
 import random
 import resource
 import threading
@@ -22,9 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from devstack.api_client import listing_fields
-from devstack.chaos.client import Client, Outcome
+from devstack.chaos.client import ATTEMPT_TIMEOUT_S, Client, Outcome
 from devstack.chaos.recorder import Recorder, RequestRecord
 
+MAX_WORKERS = 1000
 DEMO_PASSWORD = "hearth-demo-password"  # the seeded demo users' (README)
 CITIES = ("Lisbon", "Porto", "Berlin", "Madrid", "Paris", "Rome", "Vienna", "Prague")
 
@@ -111,14 +113,17 @@ class Load:
         rate: float,
         mix: dict[str, int] | None = None,
         seed: int = 11,
-        workers: int = 64,
+        workers: int | None = None,
     ) -> None:
         self.client = client
         self.recorder = recorder
         self.rate = rate
         self.mix = mix or DEFAULT_MIX
         self.world = World(random.Random(seed))
-        self.workers = workers
+        # Enough threads for every arrival still retrying at the worst moment, so
+        # the generator itself never queues requests and adds latency of its own.
+        worst = rate * (client.retry_budget_s + ATTEMPT_TIMEOUT_S)
+        self.workers = workers or min(MAX_WORKERS, max(16, math.ceil(worst)))
         self.run_password = f"chaos-{uuid.uuid4().hex}"
         self.started = 0.0
         self.cpu_seconds = 0.0
