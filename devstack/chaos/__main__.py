@@ -12,7 +12,7 @@ from devstack.api_client import GATEWAY
 from devstack.chaos import checks, kills
 from devstack.chaos.analysis import analyse_kill
 from devstack.chaos.client import Client, Endpoint
-from devstack.chaos.load import Load
+from devstack.chaos.load import DEFAULT_MIX, Load
 from devstack.chaos.recorder import Recorder
 from devstack.chaos.report import (
     KillRow,
@@ -39,6 +39,18 @@ ISSUE_PLAN = (
 )
 
 
+def parse_mix(text: str) -> dict[str, int]:
+    mix = dict(DEFAULT_MIX)
+    for item in filter(None, text.split(",")):
+        kind, _, share = item.partition("=")
+        if kind not in DEFAULT_MIX or not share.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: KIND=SHARE, KIND one of {list(DEFAULT_MIX)}"
+            )
+        mix[kind] = int(share)
+    return mix
+
+
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devstack.chaos", description=__doc__)
     parser.add_argument(
@@ -53,6 +65,12 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--mail-dir", type=Path, help=f"default {MAIL_DIR} or {CLUSTER_MAIL}")
     parser.add_argument("--rate", type=float, default=30.0, help="arrivals per second")
+    parser.add_argument(
+        "--mix",
+        type=parse_mix,
+        default=DEFAULT_MIX,
+        help="KIND=SHARE,... of " + ",".join(f"{k}={v}" for k, v in DEFAULT_MIX.items()),
+    )
     parser.add_argument(
         "--duration",
         type=float,
@@ -121,7 +139,7 @@ def main(argv: list[str]) -> int:
     endpoint = Endpoint(args.base_url, ca_file=args.ca_file, resolve=args.resolve)
     client = Client(endpoint, retry_budget_s=args.retry_budget)
     recorder = Recorder()
-    load = Load(client, recorder, rate=args.rate, seed=args.seed)
+    load = Load(client, recorder, rate=args.rate, mix=args.mix, seed=args.seed)
     print(f"chaos: preparing against {args.base_url}", flush=True)
     load.prepare()
 

@@ -1,6 +1,7 @@
 """make chaos's comparisons: kill steps, the Kafka quorum's leader, emails per
 notification id, the outbox-against-inbox query."""
 
+import argparse
 import os
 from collections import Counter
 from datetime import UTC, datetime
@@ -8,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from devstack.chaos.__main__ import parse_mix
 from devstack.chaos.analysis import KillAnalysis, Stats
 from devstack.chaos.checks import (
     Group,
@@ -17,6 +19,7 @@ from devstack.chaos.checks import (
     missing_events_sql,
 )
 from devstack.chaos.kills import Done, Step, parse_step, quorum_leader_id
+from devstack.chaos.load import DEFAULT_MIX
 from devstack.chaos.report import KillRow
 
 
@@ -105,3 +108,13 @@ def test_a_kill_passes_only_within_every_target(recovery, error_rate_errors, err
     )
     done = Done(Step(30, "node-kill", "node-a", 20), "node-a", 30, 50, error)
     assert KillRow(done, analysis).passed is passed
+
+
+def test_the_mix_overrides_shares_by_kind():
+    mix = parse_mix("sign_in=1,register=0")
+    assert mix["sign_in"] == 1
+    assert mix["register"] == 0
+    assert mix["search"] == DEFAULT_MIX["search"]
+    for wrong in ("teleport=3", "search=lots"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_mix(wrong)
