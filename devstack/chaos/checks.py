@@ -147,7 +147,9 @@ def read_back(write: Write, client: Client, load: Load) -> str | None:
             json={"email": write.id, "password": load.run_password},
             retry=True,
         )
-        return None if outcome.status == 200 else f"account {write.id}: sign-in {outcome.status}"
+        if outcome.status == 200:
+            return None
+        return f"account {write.id}: sign-in {outcome.status or outcome.error}"
     if write.kind == "listing":
         owner: User = users[write.expect["owner"]]
         path, token = f"/api/v1/listings/{write.id}", owner.token
@@ -156,7 +158,7 @@ def read_back(write: Write, client: Client, load: Load) -> str | None:
         path, token = f"/api/v1/applications/{write.id}", renter.token
     outcome = client.send("GET", path, token=token, retry=True)
     if outcome.status != 200:
-        return f"{write.kind} {write.id}: {outcome.status}"
+        return f"{write.kind} {write.id}: {outcome.status or outcome.error}"
     status = outcome.response.json().get("status")
     if "status" in write.expect and status not in write.expect["status"]:
         return f"{write.kind} {write.id}: {status}, acknowledged as {write.expect['status']}"

@@ -73,9 +73,16 @@ class Outcome:
 class Client:
     """Thread-safe: each thread has its own session (requests' are not)."""
 
-    def __init__(self, endpoint: Endpoint, *, retry_budget_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        retry_budget_s: float = 10.0,
+        attempt_timeout_s: float = ATTEMPT_TIMEOUT_S,
+    ) -> None:
         self.endpoint = endpoint
         self.retry_budget_s = retry_budget_s
+        self.attempt_timeout_s = attempt_timeout_s
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -111,7 +118,7 @@ class Client:
                     method,
                     self.endpoint.base_url + path,
                     headers=headers,
-                    timeout=ATTEMPT_TIMEOUT_S,
+                    timeout=self.attempt_timeout_s,
                     **kwargs,
                 )
                 error = None

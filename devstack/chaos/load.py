@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from devstack.api_client import listing_fields
-from devstack.chaos.client import ATTEMPT_TIMEOUT_S, Client, Outcome
+from devstack.chaos.client import Client, Outcome
 from devstack.chaos.recorder import Recorder, RequestRecord
 
 MAX_WORKERS = 1000
@@ -122,7 +122,7 @@ class Load:
         self.world = World(random.Random(seed))
         # Enough threads for every arrival still retrying at the worst moment, so
         # the generator itself never queues requests and adds latency of its own.
-        worst = rate * (client.retry_budget_s + ATTEMPT_TIMEOUT_S)
+        worst = rate * (client.retry_budget_s + client.attempt_timeout_s)
         self.workers = workers or min(MAX_WORKERS, max(16, math.ceil(worst)))
         self.run_password = f"chaos-{uuid.uuid4().hex}"
         self.started = 0.0
