@@ -422,6 +422,7 @@ def save_archive(reference: str, archive: Path) -> None:
         say(f"{archive.relative_to(ROOT)}: current")
         return
     archive.unlink(missing_ok=True)
+    archive.parent.mkdir(parents=True, exist_ok=True)
     run(["podman", "save", "--format", "oci-archive", "-o", archive, reference], quiet=True)
     marker.write_text(image_id)
 
