@@ -158,6 +158,8 @@ def wrapper_replacements(wrapper_go_mod: str) -> dict[str, str]:
 def wrapper_go_mod(upstream_go_mod: str, kubernetes_version: str) -> str:
     """The wrapper's go.mod before `go mod tidy` adds the indirect requirements."""
     header = re.search(r"^go (\S+)$", upstream_go_mod, re.M)
+    if header is None:
+        raise ValueError("the upstream go.mod has no go line")
     godebug = re.search(r"^godebug .+$", upstream_go_mod, re.M)
     replaced = staging_version(kubernetes_version)
     lines = [
@@ -167,7 +169,7 @@ def wrapper_go_mod(upstream_go_mod: str, kubernetes_version: str) -> str:
         "// Written by `python3 devstack/cluster/build.py --update-wrapper`; do not edit by hand.",
         f"module {WRAPPER_MODULE}",
         "",
-        f"go {header.group(1) if header else '1.24.0'}",
+        f"go {header.group(1)}",
         "",
         # Its go.mod's godebug line applies only to the main module: carry it over.
         *([godebug.group(0), ""] if godebug else []),

@@ -8,6 +8,7 @@ checked against the Go checksum database).
 import base64
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -64,6 +65,12 @@ def test_the_committed_wrapper_is_what_update_wrapper_writes_before_tidy():
     header, replaces = generated.split("replace (")
     assert committed.startswith(header.rstrip("\n"))
     assert committed.endswith("replace (" + replaces)
+
+
+def test_the_wrapper_keeps_the_packages_of_exactly_the_commands_built():
+    tools_go = (build.WRAPPER / "tools.go").read_text()
+    imported = re.findall(r'_ "k8s.io/kubernetes/cmd/([^"]+)"', tools_go)
+    assert sorted(imported) == sorted(build.KUBERNETES_COMMANDS)
 
 
 def test_staging_modules_are_the_folder_replacements_only():
