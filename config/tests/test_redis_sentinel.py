@@ -246,3 +246,34 @@ def test_redis_sentinels_in_the_environment_switch_every_client_to_sentinel():
         "set django_redis.pool.SentinelConnectionFactory"
     )
     assert settings_with() == f"{url}/0 None {url}/1 None None"
+
+
+def test_the_celery_app_uses_the_sentinel_urls_not_the_variables_it_was_given():
+    """Celery reads CELERY_BROKER_URL from the environment before its configuration;
+    the app must end up with the Sentinel URLs the settings made of it."""
+    program = (
+        "from config.celery import app; print(app.conf.broker_url); print(app.conf.result_backend)"
+    )
+    url = "redis://hearth-notifications:pw@headless:6379"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "CELERY_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        env={
+            **base,
+            "HEARTH_SERVICE": "notifications",
+            "DJANGO_SETTINGS_MODULE": "config.settings.notifications",
+            "REDIS_URL": f"{url}/0",
+            "CELERY_BROKER_URL": f"{url}/1",
+            "CELERY_RESULT_BACKEND": f"{url}/2",
+            "REDIS_SENTINELS": "s-0:26379",
+            "REDIS_SENTINEL_MASTER": "set",
+        },
+        cwd=ROOT,
+        check=True,
+    )
+    assert result.stdout.split() == [
+        "sentinel://hearth-notifications:pw@s-0:26379/1",
+        "sentinel://hearth-notifications:pw@s-0:26379/2",
+    ]
