@@ -143,9 +143,9 @@ def upgrade(target: Target, release: str, chart_arguments: list[str]) -> list[st
     )
 
 
-def push_steps(registry: str, tls_verify: bool) -> list[Step]:
+def push_steps(registry: str, tls_verify: bool, tag: str | None = None) -> list[Step]:
     steps = []
-    for image in images.app_images() + images.infra_images():
+    for image in images.app_images(tag) + images.infra_images():
         pushed = f"{registry}/{image.reference.removeprefix(images.REGISTRY + '/')}"
         steps += [
             Step(f"tag {pushed}", ["podman", "tag", image.reference, pushed]),
@@ -221,7 +221,7 @@ def plan(target: Target) -> list[Step]:
             Step("build every image", [sys.executable, str(ROOT / "devstack" / "images.py")])
         )
         # The local registry speaks plain http, on the host bridge only.
-        steps += push_steps(target.registry, tls_verify=False)
+        steps += push_steps(target.registry, tls_verify=False, tag=target.tag)
     steps.append(
         Step("namespace", kubectl(target, "apply", "-f", str(OVERLAYS / "namespace.yaml")))
     )
