@@ -44,12 +44,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 from devstack import images, tools
-from devstack.layout import ROOT, VAR
+from devstack.cluster.topology import BIN, CLUSTER_DIR
+from devstack.layout import ROOT
 from devstack.shell import fail, run, say, step
 
-CLUSTER_VAR = VAR / "cluster"
-BIN = CLUSTER_VAR / "bin"
-IMAGE_ARCHIVES = CLUSTER_VAR / "images"
+IMAGE_ARCHIVES = CLUSTER_DIR / "images"
 GO_SOURCES = Path(__file__).resolve().parent / "go"
 
 DEBIAN_PACKAGES = (
@@ -87,7 +86,7 @@ UPSTREAM_GO_MOD = WRAPPER / f"kubernetes-{KUBERNETES_VERSION}.go.mod"
 # The kubelet refuses to start under protectKernelDefaults when the shared host's sysctls
 # differ from its wishes, or rewrites them without it: the patch makes it only warn.
 KUBELET_PATCH = WRAPPER / "kubelet-kernel-tunables.patch"
-KUBERNETES_WORK = CLUSTER_VAR / "go" / "kubernetes"
+KUBERNETES_WORK = CLUSTER_DIR / "go" / "kubernetes"
 KUBERNETES_STAMP = BIN / "kubernetes.stamp"
 
 # binary -> (Go package, its module, pinned version, linker -X settings)
