@@ -160,9 +160,13 @@ def local_volumes() -> list[dict]:
     for node in NODES:
         for number in range(1, VOLUMES_PER_NODE + 1):
             path = node.directory / "volumes" / f"pv-{number}"
-            path.mkdir(parents=True, exist_ok=True)
-            # Each store's pod runs as its own non-root user; fsGroup owns what it writes.
-            path.chmod(0o777)
+            if not path.exists():
+                # Open to the store's non-root user until the kubelet hands it to the
+                # pod's fsGroup; never reset afterwards, or the next mount re-owns the
+                # whole tree (fsGroupChangePolicy OnRootMismatch) and PostgreSQL's data
+                # directory ends up group-accessible, which it refuses.
+                path.mkdir(parents=True)
+                path.chmod(0o777)
             objects.append(
                 {
                     "apiVersion": "v1",
