@@ -270,7 +270,7 @@ def explain_unreachable(target: Target) -> None:
     """Fail in seconds, saying why, before anything is built or pushed."""
     if not target.kubeconfig.exists():
         where = (
-            "the local cluster writes it when it starts (it comes with the next issue)"
+            "`make cluster` writes it when it starts the local cluster"
             if target.name == "local"
             else "the workflow writes it from the KUBECONFIG secret"
         )

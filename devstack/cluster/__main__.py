@@ -40,6 +40,15 @@ from devstack.cluster.topology import (  # noqa: E402
 )
 from devstack.shell import fail, run, say, step  # noqa: E402
 
+HOST_PROCESSES = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "registry",
+    "smtp-sink",
+    "load-balancer",
+)
 # What `down --purge` keeps: the build caches.
 CACHES = ("bin", "images", "go")
 
@@ -139,6 +148,17 @@ def cmd_down(options: argparse.Namespace) -> None:
         ),
         "mounts": our_mounts(),
         "network namespaces": [n.netns for n in NODES if network.netns_exists(n)],
+        "cgroups": [
+            str(h / CGROUP_PARENT) for h in processes.hierarchies() if (h / CGROUP_PARENT).exists()
+        ],
+        "routes": [
+            line
+            for line in subprocess.run(
+                ["ip", "route", "show"], capture_output=True, text=True, check=False
+            ).stdout.splitlines()
+            if line.startswith("10.244.") or "hearth0" in line
+        ],
+        "host processes": [name for name in HOST_PROCESSES if processes.running_pid(name)],
     }
     left = {what: found for what, found in leftovers.items() if found}
     if left:
