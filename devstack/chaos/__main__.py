@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from devstack.api_client import GATEWAY
-from devstack.chaos import checks, kills
+from devstack.chaos import accounts, checks, kills
 from devstack.chaos.analysis import analyse_kill
 from devstack.chaos.client import Client, Endpoint
 from devstack.chaos.load import DEFAULT_MIX, Load
@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     recorder = Recorder()
     load = Load(client, recorder, rate=args.rate, mix=args.mix, seed=args.seed)
     print(f"chaos: preparing against {args.base_url}", flush=True)
-    load.prepare()
+    load.prepare(accounts.register_in_cluster if args.target == "cluster" else None)
 
     since = datetime.now(UTC)
     started = time.monotonic() + 0.5
