@@ -7,10 +7,16 @@ over time.
     HEARTH_CA_BUNDLE=var/cluster/tls/tls.crt HEARTH_KUBECONFIG=var/cluster/kubeconfig \
     .venv/bin/python bench/cluster_scaling.py [--rate 6] [--factor 4] [--step 120] \
         [--plot docs/images/hpa-step.png]
+    .venv/bin/python bench/cluster_scaling.py --replot var/bench/cluster-scaling-<ts>.json \
+        --plot docs/images/hpa-step.png
 
-Phases: `--lead` seconds at the baseline rate, `--step` seconds at `--factor`
-times it, then the baseline again until every watched HPA is back at its minimum
-(at least `--tail-min`, at most `--tail-max` seconds). The load is an open model
+Phases: first, without load, a wait (at most `--settle` seconds) until every
+watched HPA is at its minimum; then `--lead` seconds at the baseline rate,
+`--step` seconds at `--factor` times it, then the baseline again until every
+watched HPA is back at its minimum (at least `--tail-min`, at most `--tail-max`
+seconds: the chart's HPAs keep a 300 s scale-down stabilisation window, which
+overrides the controller-manager's 60 s default, and CPU readings lag by up to
+a minute). The load is an open model
 (arrivals on a fixed schedule whatever the answers take, so a slow cluster
 meets a queue, not a politer client) of anonymous reads: the home page's search
 and a listing's page (the front end calling listings), and listings' search and
@@ -33,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -157,14 +164,15 @@ def windows(requests: list[Request], *, interval: float, end: float) -> list[dic
         due = [r for r in requests if start <= r.due < stop]
         back = [r for r in requests if start <= r.done < stop]
         good = [r for r in back if r.ok]
-        errors = sum(1 for r in back if not r.ok)
+        failed = Counter(str(r.status) for r in back if not r.ok)  # "0": no answer
         latencies = [r.latency_ms for r in good]
         rows.append(
             {
                 "t": stop,
                 "offered_rps": len(due) / interval,
                 "achieved_rps": len(good) / interval,
-                "errors": errors,
+                "errors": sum(failed.values()),
+                "error_statuses": dict(failed),
                 "p50_ms": percentile(latencies, 50),
                 "p99_ms": percentile(latencies, 99),
             }
@@ -356,8 +364,11 @@ def plot(result: dict, path: Path) -> None:
     samples = [s for s in result["samples"] if "by_deployable" in s]
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6), height_ratios=(1, 1))
     lead, step = result["lead_s"], result["step_s"]
+    down = [s["t"] for s in result["samples"] if s.get("nodes_not_ready")]
     for axis in (top, bottom):
         axis.axvspan(lead, lead + step, color="tab:orange", alpha=0.12, lw=0)
+        for t in down:  # a node not ready: the run overlapped a kill or a cut
+            axis.axvspan(t - result["interval_s"], t, color="gray", alpha=0.25, lw=0)
         axis.grid(alpha=0.3)
     for deployable, colour in zip(WATCHED, ("tab:blue", "tab:green"), strict=True):
         t = [s["t"] for s in samples]
@@ -380,6 +391,15 @@ def plot(result: dict, path: Path) -> None:
         t, [w["offered_rps"] for w in rows], color="black", lw=0.8, ls="--", label="offered req/s"
     )
     rate.plot(t, [w["achieved_rps"] for w in rows], color="black", lw=0.8, label="achieved req/s")
+    errors = [(w["t"], w["errors"] / result["interval_s"]) for w in rows if w["errors"]]
+    if errors:
+        rate.bar(
+            *zip(*errors, strict=True),
+            width=result["interval_s"] * 0.8,
+            color="tab:red",
+            alpha=0.3,
+            label="errors/s",
+        )
     rate.set_ylabel("req/s")
     lines = bottom.get_legend_handles_labels()
     more = rate.get_legend_handles_labels()
@@ -426,12 +446,18 @@ def main() -> None:
     parser.add_argument("--lead", type=float, default=60.0)
     parser.add_argument("--step", type=float, default=120.0)
     parser.add_argument("--tail-min", type=float, default=90.0)
-    parser.add_argument("--tail-max", type=float, default=300.0)
+    parser.add_argument("--tail-max", type=float, default=540.0)
     parser.add_argument("--interval", type=float, default=5.0)
-    parser.add_argument("--settle", type=float, default=300.0, help="max wait for rest")
+    parser.add_argument("--settle", type=float, default=360.0, help="max wait for rest")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--plot", type=Path, help="also write the plot here")
+    parser.add_argument("--replot", type=Path, help="only draw a saved result's plot")
     args = parser.parse_args()
+    if args.replot:
+        result = json.loads(args.replot.read_text())
+        plot(result, args.plot or args.replot.with_suffix(".png"))
+        report(result)
+        return
     args.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     target = Target.from_environment()
     kube = Kube(target)

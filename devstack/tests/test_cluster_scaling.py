@@ -68,6 +68,8 @@ def test_windows_count_arrivals_when_due_and_answers_when_back():
     assert second["achieved_rps"] == 1 / 5
     assert second["p99_ms"] == 5000
     assert third["errors"] == 1
+    assert third["error_statuses"] == {"0": 1}
+    assert first["error_statuses"] == {"503": 1}
     assert math.isnan(third["p99_ms"])
 
 
