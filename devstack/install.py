@@ -66,6 +66,7 @@ DEBIAN_PACKAGES = {
     "nginx": "nginx-light",
     "mvn": "maven",
     "chromium": "chromium",  # the browser tests' browser, driven by Playwright
+    "certutil": "libnss3-tools",  # the browser trusts the local cluster's certificate
 }
 BROWSER_TOOLS = ROOT / "devstack" / "browser"
 

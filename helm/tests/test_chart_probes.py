@@ -28,6 +28,8 @@ LOCAL_STORES = {
     "DATABASE_PORT": "5433",
     "EMAIL_HOST": "127.0.0.1",
     "EMAIL_PORT": "1025",
+    # The local stack's Redis is one server, not a Sentinel set.
+    "REDIS_SENTINELS": "",
 }
 # The deployable that runs every kind of process without a port.
 SUBJECT = next(name for name, s in SERVICES.items() if s.celery_worker and s.celery_beat)

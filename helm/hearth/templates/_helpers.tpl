@@ -105,6 +105,9 @@ DEFAULT_FROM_EMAIL: {{ $root.Values.email.from | quote }}
 {{- range $urls }}
 {{ upper . }}_URL: http://hearth-{{ . }}:8000
 {{- end }}
+{{- range $key, $value := $d.env }}
+{{ $key }}: {{ $value | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "hearth.podSecurityContext" -}}
