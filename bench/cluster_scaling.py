@@ -355,6 +355,51 @@ def run(args: argparse.Namespace, target: Target, kube: Kube) -> dict:
     }
 
 
+def summary(result: dict) -> dict:
+    """The figures the docs quote: latency per phase (the median and the worst of
+    the windows' p99), errors in the step, and when the HPAs moved (seconds from
+    the step's start; back at rest: from its end)."""
+    lead, end = result["lead_s"], result["lead_s"] + result["step_s"]
+    rows = result["windows"]
+    phases = {
+        "before": [w for w in rows if w["t"] <= lead],
+        "step": [w for w in rows if lead < w["t"] <= end],
+        "after": [w for w in rows if w["t"] > end],
+    }
+    figures: dict = {}
+    for name, mine in phases.items():
+        p99s = [w["p99_ms"] for w in mine if not math.isnan(w["p99_ms"])]
+        figures[f"{name}_p99_ms_median"] = percentile(p99s, 50)
+        figures[f"{name}_p99_ms_max"] = max(p99s, default=math.nan)
+    offered = sum(w["offered_rps"] for w in phases["step"]) * result["interval_s"]
+    failed = sum(w["errors"] for w in phases["step"])
+    figures["step_error_share"] = failed / offered if offered else math.nan
+    samples = [s for s in result["samples"] if "by_deployable" in s]
+    for deployable in WATCHED:
+        figures[deployable] = scaling_times(samples, deployable, lead=lead, end=end)
+    return figures
+
+
+def scaling_times(samples: list[dict], deployable: str, *, lead: float, end: float) -> dict:
+    """One deployable's replicas (summed over zones) at rest and at their peak;
+    seconds from the step's start to the first higher desired count and to the
+    peak, and from the step's end until back at the resting count."""
+    mine = [(s["t"], s["by_deployable"][deployable]) for s in samples]
+    counts = [(t, cell["current"], cell["desired"]) for t, cell in mine]
+    rest = counts[0][1] if counts else 0
+    peak = max((current for _, current, _ in counts), default=0)
+    up = [t - lead for t, _, desired in counts if t >= lead and desired > rest]
+    at_peak = [t - lead for t, current, _ in counts if t >= lead and current == peak]
+    back = [t - end for t, current, _ in counts if t >= end and current <= rest]
+    return {
+        "at_rest": rest,
+        "peak": peak,
+        "first_scale_up_s": up[0] if up else None,
+        "peak_at_s": at_peak[0] if at_peak else None,
+        "back_at_rest_s": back[0] if back else None,
+    }
+
+
 def plot(result: dict, path: Path) -> None:
     import matplotlib
 
@@ -421,6 +466,7 @@ def report(result: dict, write: Callable[[str], None] = print) -> None:
         f"nodes not ready during the run: {result['disturbed'] or 'none'}; "
         f"the generator used {result['generator_cpu_s']:.0f} CPU s in {result['duration_s']:.0f} s"
     )
+    write(json.dumps(summary(result), indent=1))
     by_t = {round(s["t"] / result["interval_s"]): s for s in result["samples"]}
     write(
         "   t  offered achieved err   p50 ms   p99 ms   listings cur/des cpu  frontend cur/des cpu"
@@ -430,9 +476,9 @@ def report(result: dict, write: Callable[[str], None] = print) -> None:
             f"{w['t']:4.0f} {w['offered_rps']:8.1f} {w['achieved_rps']:8.1f} "
             f"{w['errors']:3d} {w['p50_ms']:8.0f} {w['p99_ms']:8.0f}"
         )
-        summary = by_t.get(round(w["t"] / result["interval_s"]), {}).get("by_deployable", {})
+        cells = by_t.get(round(w["t"] / result["interval_s"]), {}).get("by_deployable", {})
         for deployable in WATCHED:
-            if cell := summary.get(deployable):
+            if cell := cells.get(deployable):
                 cpu = cell["cpu_percent_mean"]
                 cpu_text = "-" if cpu is None else f"{cpu:.0f}%"
                 line += f"   {cell['current']}/{cell['desired']} {cpu_text:>5}       "

@@ -12,6 +12,7 @@ from bench.cluster_scaling import (
     parse_hpas,
     percentile,
     replicas_by_deployable,
+    scaling_times,
     windows,
 )
 
@@ -118,3 +119,20 @@ def test_a_node_without_a_true_ready_condition_is_not_ready():
 
     document = {"items": [node("node-a", "True"), node("node-b", "Unknown"), node("node-c", None)]}
     assert not_ready_nodes(document) == ["node-b", "node-c"]
+
+
+def test_scaling_times_count_from_the_step_start_and_end():
+    def at(t, current, desired):
+        return {"t": t, "by_deployable": {"listings-web": {"current": current, "desired": desired}}}
+
+    samples = [at(0, 3, 3), at(60, 3, 3), at(70, 3, 5), at(80, 5, 6), at(90, 6, 6)]
+    samples += [at(180, 6, 6), at(300, 4, 3), at(310, 3, 3)]
+    times = scaling_times(samples, "listings-web", lead=60, end=180)
+    assert times == {
+        "at_rest": 3,
+        "peak": 6,
+        "first_scale_up_s": 10,
+        "peak_at_s": 30,
+        "back_at_rest_s": 130,
+    }
+    assert scaling_times(samples[:6], "listings-web", lead=60, end=180)["back_at_rest_s"] is None
