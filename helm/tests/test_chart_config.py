@@ -76,3 +76,13 @@ def test_mail_can_leave_through_an_external_provider_beside_an_in_cluster_data_t
             "to": [{"ipBlock": {"cidr": "10.250.0.1/32"}}],
             "ports": [{"protocol": "TCP", "port": 2525}],
         } in egress
+
+
+def test_an_environment_adds_settings_to_one_deployable_only():
+    configs = by_name(rendered(ROOT / "k8s-overlays" / "local" / "values.yaml"), "ConfigMap")
+    assert configs["hearth-accounts-config"]["data"]["HEARTH_LIMIT_REGISTER_ADDRESS"] == "2000/1h"
+    assert "HEARTH_LIMIT_REGISTER_ADDRESS" not in configs["hearth-listings-config"]["data"]
+    assert (
+        "HEARTH_LIMIT_REGISTER_ADDRESS"
+        not in by_name(rendered(), "ConfigMap")["hearth-accounts-config"]["data"]
+    )
