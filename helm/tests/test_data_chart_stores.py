@@ -150,6 +150,10 @@ def test_patroni_replicates_synchronously_and_signs_in_with_scram_only():
     dcs = config["bootstrap"]["dcs"]
     assert dcs["synchronous_mode"] is True
     assert dcs["synchronous_node_count"] == 1
+    # A dead leader is replaced within the 30 s recovery target, and the timing is one
+    # Patroni accepts (loop_wait + 2 x retry_timeout <= ttl).
+    assert dcs["ttl"] + dcs["loop_wait"] <= 20
+    assert dcs["loop_wait"] + 2 * dcs["retry_timeout"] <= dcs["ttl"]
     assert dcs["postgresql"]["parameters"]["password_encryption"] == "scram-sha-256"
     assert {"auth": "scram-sha-256"} in config["bootstrap"]["initdb"]
     assert all(rule.split()[-1] == "scram-sha-256" for rule in config["postgresql"]["pg_hba"])
