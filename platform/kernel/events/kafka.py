@@ -51,6 +51,11 @@ def consumer_config(group_id: str, overrides: dict[str, Any] | None = None) -> d
         # new service reads all prior state.
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
+        # A consumer lost with its node gives up its partitions after 10 s, not
+        # librdkafka's 45 s: its events wait that long for another member (the
+        # brokers' minimum is 6 s; heartbeats every 2 s keep a slow one in).
+        "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": 2_000,
         **(overrides or {}),
     }
 
