@@ -4,7 +4,8 @@ PYTHON ?= python3
 STACK  := $(PYTHON) devstack/stack.py
 VENV   := .venv/bin
 
-.PHONY: up down status infra test lint requirements tools deploy-check release images
+.PHONY: up down status infra test lint requirements tools deploy-check release images \
+	cluster cluster-down cluster-test chaos
 
 up:
 	$(STACK) up
@@ -48,3 +49,28 @@ deploy-check: tools
 # Build, push and install everything on the local cluster, zone by zone (devstack/release.py).
 release: tools
 	$(PYTHON) devstack/release.py deploy --target local
+
+# The local three-zone Kubernetes cluster (devstack/cluster): builds what is missing,
+# starts it, and releases Hearth through the zone overlays; prints the Ingress URL.
+cluster: tools
+	$(STACK) install
+	$(PYTHON) devstack/cluster up
+
+# Stops everything the cluster started; its state stays for the next `make cluster`.
+cluster-down:
+	$(PYTHON) devstack/cluster down
+
+# Where the cluster's Ingress is, for the journeys (e2e/README.md).
+CLUSTER_ENV := HEARTH_BASE_URL=https://hearth.local:30443 \
+	HEARTH_RESOLVE=hearth.local:30443:127.0.0.1 HEARTH_CA_BUNDLE=var/cluster/tls/tls.crt \
+	HEARTH_MAILDIR=var/cluster/mail HEARTH_KUBECONFIG=var/cluster/kubeconfig
+
+# CI's cluster stage: the journeys through the Ingress, then one node killed under load.
+cluster-test:
+	$(CLUSTER_ENV) $(VENV)/python devstack/run_tests.py e2e
+	$(VENV)/python -m devstack.chaos --target cluster --kill "45 node-kill node-a 30"
+
+# The issue's plan of kills under load (each zone, a network cut, the PostgreSQL
+# primary's node, the Kafka controller's node), with the loss checks (devstack/chaos).
+chaos:
+	$(VENV)/python -m devstack.chaos --target cluster --issue-plan
