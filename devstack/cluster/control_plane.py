@@ -105,9 +105,6 @@ def controller_manager_command() -> list:
         *("--service-cluster-ip-range", SERVICE_CIDR),
         f"--node-monitor-grace-period={NODE_MONITOR_GRACE}",
         "--node-monitor-period=2s",
-        # HPA: read metrics every 15 s (the default) and scale down after 60 s of calm
-        # instead of 5 min, so a load step's scale-down is seen within a test run.
-        "--horizontal-pod-autoscaler-downscale-stabilization=60s",
         "--terminated-pod-gc-threshold=100",
         "--profiling=false",
     ]
