@@ -167,15 +167,7 @@ def cmd_down(options: argparse.Namespace) -> None:
 
 
 def cmd_status(_: argparse.Namespace) -> None:
-    for name in (
-        "etcd",
-        "kube-apiserver",
-        "kube-controller-manager",
-        "kube-scheduler",
-        "registry",
-        "smtp-sink",
-        "load-balancer",
-    ):
+    for name in HOST_PROCESSES:
         say(f"{name:>24}: {processes.running_pid(name) or 'stopped'}")
     for node in NODES:
         for daemon in ("containerd", "kubelet", "kube-proxy"):
