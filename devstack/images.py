@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.environment import parse_env_file
 from config.services import SERVICES
 from devstack.layout import ROOT, VAR
-from devstack.shell import fail, find_program, run, say, step
+from devstack.shell import fail, find_program, install_debian_packages, run, say, step
 
 REGISTRY = "localhost/hearth"
 CONTAINERS = ROOT / "containers"
@@ -113,14 +113,9 @@ def bases() -> dict[str, Base]:
 
 
 def ensure_host() -> None:
-    missing = [pkg for pkg, program in HOST_PACKAGES.items() if not find_program(program)]
-    if missing:
-        if os.geteuid() != 0:
-            raise fail(f"missing Debian packages; run: sudo apt-get install {' '.join(missing)}")
-        step(f"installing Debian packages: {' '.join(missing)}")
-        noninteractive = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update"])
-        run(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=noninteractive)
+    install_debian_packages(
+        [pkg for pkg, program in HOST_PACKAGES.items() if not find_program(program)]
+    )
     if not CONTAINERS_CONF.exists():
         if os.geteuid() != 0:
             raise fail(f"{CONTAINERS_CONF} is missing; as root, write:\n{CONTAINERS_CONF_TEXT}")

@@ -57,7 +57,7 @@ from devstack.layout import (
     VENV,
     VENV_PYTHON,
 )
-from devstack.shell import fail, find_program, run, say, step
+from devstack.shell import fail, find_program, install_debian_packages, run, say, step
 
 # A program the stack runs -> the Debian package that provides it.
 DEBIAN_PACKAGES = {
@@ -90,7 +90,7 @@ def install() -> None:
 
 
 def install_software() -> None:
-    install_debian_packages()
+    install_debian_packages(missing_debian_packages())
     create_service_user()
     install_python_packages()
     install_kafka()
@@ -106,20 +106,6 @@ def missing_debian_packages() -> list[str]:
         return Path(program).exists() if program.startswith("/") else bool(find_program(program))
 
     return [package for program, package in DEBIAN_PACKAGES.items() if not present(program)]
-
-
-def install_debian_packages() -> None:
-    missing = missing_debian_packages()
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        raise fail(f"missing Debian packages; run: sudo apt-get install {' '.join(missing)}")
-    step(f"installing Debian packages: {' '.join(missing)}")
-    run(["apt-get", "update"])
-    run(
-        ["apt-get", "install", "-y", "--no-install-recommends", *missing],
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
 
 
 def create_service_user() -> None:

@@ -48,6 +48,22 @@ def run(command: list, quiet: bool = False, **kwargs) -> subprocess.CompletedPro
     return completed
 
 
+def install_debian_packages(packages: list[str]) -> None:
+    """apt-get install what is missing (as root), waiting for dpkg's lock when another
+    install on the machine (make up, make images, make cluster) holds it."""
+    if not packages:
+        return
+    if os.geteuid() != 0:
+        raise fail(f"missing Debian packages; run: sudo apt-get install {' '.join(packages)}")
+    step(f"installing Debian packages: {' '.join(packages)}")
+    wait = ("-o", "DPkg::Lock::Timeout=300")
+    run(["apt-get", *wait, "update"], quiet=True)
+    run(
+        ["apt-get", *wait, "install", "-y", "--no-install-recommends", *packages],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
 def find_program(name: str) -> Path | None:
     found = shutil.which(name, path=_SEARCH_PATH)
     return Path(found) if found else None

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack.shell import fail, find_program, run, say, step  # noqa: E402
+from devstack.shell import fail, find_program, install_debian_packages, run, say, step  # noqa: E402
 
 TOOLS_BIN = ROOT / "var" / "tools" / "bin"
 # The Go that builds them when the machine has none new enough.
@@ -77,16 +77,8 @@ def go_binary() -> Path:
 def bootstrap_go() -> Path:
     old_go = find_program("go")
     if old_go is None:
-        if os.geteuid() != 0:
-            raise fail(
-                "Go is needed to build the deploy tools; run: sudo apt-get install golang-go"
-            )
-        step("Debian's Go (to fetch a newer one)")
-        noninteractive = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update"])
-        run(
-            ["apt-get", "install", "-y", "--no-install-recommends", "golang-go"], env=noninteractive
-        )
+        # Debian's Go, only to fetch a newer one.
+        install_debian_packages(["golang-go"])
         old_go = find_program("go")
     arch = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
     module = f"golang.org/toolchain@v0.0.1-go{GO_VERSION}.linux-{arch}"

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 from devstack import images, tools
 from devstack.cluster.topology import BIN, CLUSTER_DIR
 from devstack.layout import ROOT
-from devstack.shell import fail, run, say, step
+from devstack.shell import fail, install_debian_packages, run, say, step
 
 IMAGE_ARCHIVES = CLUSTER_DIR / "images"
 GO_SOURCES = Path(__file__).resolve().parent / "go"
@@ -242,7 +242,7 @@ def installed_packages(dpkg_query_output: str) -> set[str]:
     return {fields[0] for fields in lines if len(fields) == 2 and fields[1] == "ii"}
 
 
-def install_debian_packages() -> None:
+def install_cluster_packages() -> None:
     listed = subprocess.run(
         ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n", *DEBIAN_PACKAGES],
         capture_output=True,
@@ -254,17 +254,7 @@ def install_debian_packages() -> None:
     if not missing:
         say(f"installed: {', '.join(DEBIAN_PACKAGES)}")
         return
-    if os.geteuid() != 0:
-        raise fail(f"missing Debian packages; run: sudo apt-get install {' '.join(missing)}")
-    say(f"installing: {' '.join(missing)}")
-    noninteractive = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Another install on the machine (make up, images.py) may hold dpkg's lock: wait.
-    wait = ("-o", "DPkg::Lock::Timeout=300")
-    run(["apt-get", *wait, "update"], quiet=True)
-    run(
-        ["apt-get", *wait, "install", "-y", "--no-install-recommends", *missing],
-        env=noninteractive,
-    )
+    install_debian_packages(missing)
 
 
 def go_environment(**extra: str) -> dict[str, str]:
@@ -452,7 +442,7 @@ def summary(timings: list[tuple[str, float]]) -> str:
 def build_all() -> None:
     """Everything the cluster needs, built or installed when missing or stale."""
     timings: list[tuple[str, float]] = []
-    timed(timings, "Debian packages of the cluster", install_debian_packages)
+    timed(timings, "Debian packages of the cluster", install_cluster_packages)
     go = tools.go_binary()
     timed(
         timings,
