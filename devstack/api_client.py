@@ -51,7 +51,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from devstack.layout import GATEWAY_PORT, HOST, MAIL_DIR, ROOT, VAR
+from devstack.cluster.topology import BIN as CLUSTER_BIN
+from devstack.layout import GATEWAY_PORT, HOST, MAIL_DIR, ROOT
 
 GATEWAY = f"http://{HOST}:{GATEWAY_PORT}"
 REQUEST_TIMEOUT = 10.0  # seconds, on the local gateway; times the wait factor elsewhere
@@ -96,7 +97,7 @@ class Target:
         def path_or_none(name: str) -> Path | None:
             return _path(environ[name]) if environ.get(name) else None
 
-        local_kubectl = VAR / "cluster" / "bin" / "kubectl"
+        local_kubectl = CLUSTER_BIN / "kubectl"
         default_factor = 1.0 if base_url == GATEWAY else REMOTE_WAIT_FACTOR
         return cls(
             base_url=base_url,

@@ -136,9 +136,9 @@ def healthy(probe: Callable[[], bool]) -> bool:
         return False
 
 
-def accepts_connections(port: int) -> bool:
+def accepts_connections(port: int, host: str = HOST) -> bool:
     try:
-        with socket.create_connection((HOST, port), timeout=1):
+        with socket.create_connection((host, port), timeout=1):
             return True
     except OSError:
         return False

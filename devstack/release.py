@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.services import SERVICES
 from devstack import images
-from devstack.layout import ROOT, VAR, VENV_PYTHON
+from devstack.cluster.topology import INGRESS_HOST, KUBECONFIG, REGISTRY, TLS_DIR
+from devstack.layout import ROOT, VENV_PYTHON
 from devstack.shell import fail, say, shown, step
 from devstack.tools import TOOLS_BIN
 
@@ -42,13 +43,13 @@ ZONES = ("zone-a", "zone-b", "zone-c")
 CELLS = ("regional", *ZONES)
 OVERLAYS = ROOT / "k8s-overlays"
 POST_RENDER = OVERLAYS / "post-render"
-LOCAL_KUBECONFIG = VAR / "cluster" / "kubeconfig"
+LOCAL_KUBECONFIG = KUBECONFIG
 # The local Ingress's certificate: self-signed (no public CA reaches this machine), made
 # once, so the deployables run as in production (HTTPS redirect, Secure cookies, HSTS).
-LOCAL_TLS_DIR = VAR / "cluster" / "tls"
-LOCAL_HOST = "hearth.local"
+LOCAL_TLS_DIR = TLS_DIR
+LOCAL_HOST = INGRESS_HOST
 # The local cluster's registry, on the host bridge (plain http).
-LOCAL_REGISTRY = "10.250.0.1:5000/hearth"
+LOCAL_REGISTRY = f"{REGISTRY}/hearth"
 HELM_TIMEOUT = "15m"
 # Environments that run the data tier in the cluster -> its values: the chart's own
 # variant for that cluster, so the values helm/tests checks are the released ones.
@@ -144,11 +145,21 @@ def upgrade(target: Target, release: str, chart_arguments: list[str]) -> list[st
 
 
 def push_steps(registry: str, tls_verify: bool, tag: str | None = None) -> list[Step]:
+    references = [image.reference for image in images.app_images(tag) + images.infra_images()]
+    return push_reference_steps(references, registry, tls_verify)
+
+
+def pushed_reference(reference: str, registry: str) -> str:
+    """A locally built image's name on `registry`: the same path below it."""
+    return f"{registry}/{reference.removeprefix(images.REGISTRY + '/')}"
+
+
+def push_reference_steps(references: list[str], registry: str, tls_verify: bool) -> list[Step]:
     steps = []
-    for image in images.app_images(tag) + images.infra_images():
-        pushed = f"{registry}/{image.reference.removeprefix(images.REGISTRY + '/')}"
+    for reference in references:
+        pushed = pushed_reference(reference, registry)
         steps += [
-            Step(f"tag {pushed}", ["podman", "tag", image.reference, pushed]),
+            Step(f"tag {pushed}", ["podman", "tag", reference, pushed]),
             Step(
                 f"push {pushed}",
                 ["podman", "push", f"--tls-verify={str(tls_verify).lower()}", pushed],

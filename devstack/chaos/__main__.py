@@ -22,11 +22,14 @@ from devstack.chaos.report import (
     samples_of,
     write_json,
 )
+from devstack.cluster.topology import INGRESS_HOST, INGRESS_URL, TLS_DIR
+from devstack.cluster.topology import MAIL_DIR as CLUSTER_MAIL_DIR
 from devstack.layout import MAIL_DIR, VAR
 
-CLUSTER_URL = "https://hearth.local:30443"
-CLUSTER_CA = VAR / "cluster" / "tls" / "tls.crt"
-CLUSTER_MAIL = VAR / "cluster" / "mail"
+CLUSTER_URL = INGRESS_URL
+CLUSTER_CA = TLS_DIR / "tls.crt"
+CLUSTER_MAIL = CLUSTER_MAIL_DIR
+CLUSTER_RESOLVE = f"{INGRESS_HOST}=127.0.0.1"
 # Once per zone (one of them a network cut), then the nodes holding the PostgreSQL
 # primary and the Kafka controller, each found at its moment. 100 s apart: 30 s
 # down, time to recover, and a clean baseline before the next.
@@ -61,7 +64,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--base-url", help=f"default {GATEWAY} (local), {CLUSTER_URL} (cluster)")
     parser.add_argument("--ca-file", help=f"default {CLUSTER_CA} for the cluster")
     parser.add_argument(
-        "--resolve", help="HOST=ADDRESS; default hearth.local=127.0.0.1 for the cluster"
+        "--resolve", help=f"HOST=ADDRESS; default {CLUSTER_RESOLVE} for the cluster"
     )
     parser.add_argument("--mail-dir", type=Path, help=f"default {MAIL_DIR} or {CLUSTER_MAIL}")
     parser.add_argument("--rate", type=float, default=30.0, help="arrivals per second")
@@ -122,7 +125,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     cluster = args.target == "cluster"
     args.base_url = args.base_url or (CLUSTER_URL if cluster else GATEWAY)
     args.ca_file = args.ca_file or (str(CLUSTER_CA) if cluster else None)
-    args.resolve = args.resolve or ("hearth.local=127.0.0.1" if cluster else None)
+    args.resolve = args.resolve or (CLUSTER_RESOLVE if cluster else None)
     args.mail_dir = args.mail_dir or (CLUSTER_MAIL if cluster else MAIL_DIR)
     if args.issue_plan or (cluster and not args.kill):
         args.kill = [kills.parse_step(step) for step in ISSUE_PLAN]

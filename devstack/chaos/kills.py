@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from devstack.cluster.topology import BIN, KUBECONFIG
 from devstack.layout import ROOT
 from devstack.supervise import supervisorctl
 
@@ -27,8 +28,7 @@ ACTIONS = {
 }
 DEFAULT_HOLD_S = 30.0
 
-KUBECTL = ROOT / "var" / "cluster" / "bin" / "kubectl"
-KUBECONFIG = ROOT / "var" / "cluster" / "kubeconfig"
+KUBECTL = BIN / "kubectl"
 NAMESPACE = "hearth"
 POSTGRES_SELECTOR = "app.kubernetes.io/name=postgres,app.kubernetes.io/instance=hearth-data"
 KAFKA_SELECTOR = "app.kubernetes.io/name=kafka,app.kubernetes.io/instance=hearth-data"

@@ -90,7 +90,7 @@ def cmd_up(options: argparse.Namespace) -> None:
     say(f"Ready: {', '.join(nodes_ready())}")
     addons.start_host_services()
     addons.push_addon_images()
-    addons.install(with_metrics_server=True)
+    addons.install()
     wait_rollout("kube-system", "deployment/coredns")
     wait_rollout("kube-system", "deployment/metrics-server")
     if not options.no_release:
@@ -132,9 +132,7 @@ def cmd_down(options: argparse.Namespace) -> None:
             != 0
         ):
             run(["umount", "--lazy", mount_point])
-    for node in NODES:
-        processes.remove_cgroup(node.pods_cgroup)
-        processes.remove_cgroup(node.system_cgroup)
+    # Every node's cgroups are below it.
     processes.remove_cgroup(CGROUP_PARENT)
     network.remove()
     shutil.rmtree(RUN_STATE, ignore_errors=True)

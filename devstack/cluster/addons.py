@@ -15,9 +15,9 @@ nodes serve while a node is away).
 """
 
 import json
-import socket
 import subprocess
 
+from devstack import release
 from devstack.cluster import build, pki, processes
 from devstack.cluster.control_plane import kubectl
 from devstack.cluster.topology import (
@@ -31,10 +31,12 @@ from devstack.cluster.topology import (
     NODES,
     PKI,
     REGISTRY,
+    REGISTRY_PORT,
     SMTP_PORT,
 )
 from devstack.layout import ROOT, VENV_PYTHON
-from devstack.shell import fail, find_program, run, say, step
+from devstack.programs import accepts_connections
+from devstack.shell import fail, find_program, say, step
 
 REGISTRY_DIR = CLUSTER_DIR / "registry"
 VOLUMES_PER_NODE = 8
@@ -42,23 +44,15 @@ VOLUME_SIZE = "20Gi"
 STORAGE_CLASS = "local-path"
 
 
-def pushed(reference: str) -> str:
-    """Where the nodes pull a locally built image: the same name on the registry."""
-    return f"{REGISTRY}/{reference.removeprefix('localhost/')}"
-
-
-# The add-ons' images, as build.py tags them (pause is imported on each node instead).
+# The add-ons' images, as build.py tags them (pause is imported on each node instead),
+# and where the nodes pull them.
 ADDON_IMAGES = [reference for reference in build.IMAGES if reference != build.PAUSE_IMAGE]
 COREDNS_IMAGE, METRICS_SERVER_IMAGE = (
-    pushed(next(r for r in ADDON_IMAGES if f"/{name}:" in r))
+    release.pushed_reference(
+        next(r for r in ADDON_IMAGES if f"/{name}:" in r), release.LOCAL_REGISTRY
+    )
     for name in ("coredns", "metrics-server")
 )
-
-
-def _listening(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex((host, port)) == 0
 
 
 def start_host_services() -> None:
@@ -87,11 +81,12 @@ def start_host_services() -> None:
         "load-balancer",
         [find_program("haproxy") or "/usr/sbin/haproxy", "-db", "-f", haproxy_config],
     )
-    processes.wait_for("the registry", lambda: _listening(BRIDGE_IP, 5000), timeout=30)
-    processes.wait_for("the SMTP sink", lambda: _listening(BRIDGE_IP, SMTP_PORT), timeout=30)
-    processes.wait_for(
-        "the load balancer", lambda: _listening("127.0.0.1", INGRESS_PORTS["https"]), timeout=30
-    )
+    for what, host, port in (
+        ("the registry", BRIDGE_IP, REGISTRY_PORT),
+        ("the SMTP sink", BRIDGE_IP, SMTP_PORT),
+        ("the load balancer", "127.0.0.1", INGRESS_PORTS["https"]),
+    ):
+        processes.wait_for(what, lambda p=port, h=host: accepts_connections(p, h), timeout=30)
 
 
 def stop_host_services() -> None:
@@ -124,9 +119,9 @@ def load_balancer_config() -> str:
 
 
 def push_addon_images() -> None:
-    for reference in ADDON_IMAGES:
-        run(["podman", "tag", reference, pushed(reference)], quiet=True)
-        run(["podman", "push", "--tls-verify=false", pushed(reference)], quiet=True)
+    release.execute(
+        release.push_reference_steps(ADDON_IMAGES, release.LOCAL_REGISTRY, tls_verify=False)
+    )
 
 
 def apply(objects: list[dict]) -> None:
@@ -478,9 +473,6 @@ def metrics_server() -> list[dict]:
     ]
 
 
-def install(with_metrics_server: bool) -> None:
-    step("add-ons: local volumes, CoreDNS" + (", metrics-server" if with_metrics_server else ""))
-    objects = local_volumes() + coredns()
-    if with_metrics_server:
-        objects += metrics_server()
-    apply(objects)
+def install() -> None:
+    step("add-ons: local volumes, CoreDNS, metrics-server")
+    apply(local_volumes() + coredns() + metrics_server())

@@ -8,7 +8,6 @@ exactly what losing the machine does to the processes on it.
 
 import json
 import subprocess
-import time
 
 from devstack.cluster import processes
 from devstack.cluster.build import PAUSE_ARCHIVE, PAUSE_IMAGE
@@ -153,8 +152,6 @@ def kubelet_config(node: Node) -> str:
             "imageGCHighThresholdPercent": 95,
             "imageGCLowThresholdPercent": 90,
             "maxPods": 60,
-            # A pod asked to stop gets its full grace period even on a node shutdown.
-            "shutdownGracePeriod": "0s",
             "failSwapOn": False,
         },
         indent=2,
@@ -200,9 +197,14 @@ def prepare(node: Node) -> None:
     processes.make_cgroup(node.pods_cgroup)
 
 
+def ctr_command(node: Node, *arguments) -> list:
+    """containerd's own client, on this node's socket, in the namespace the CRI uses."""
+    return ["ctr", "--address", node.containerd_socket, "--namespace", "k8s.io", *arguments]
+
+
 def ctr(node: Node, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["ctr", "--address", str(node.containerd_socket), "--namespace", "k8s.io", *arguments],
+        [str(part) for part in ctr_command(node, *arguments)],
         capture_output=True,
         text=True,
         check=False,
@@ -227,19 +229,7 @@ def start(node: Node) -> None:
         f"{node.name}'s containerd", lambda: ctr(node, "version").returncode == 0, timeout=60
     )
     if PAUSE_IMAGE not in ctr(node, "images", "list", "--quiet").stdout.split():
-        run(
-            [
-                "ctr",
-                "--address",
-                node.containerd_socket,
-                "--namespace",
-                "k8s.io",
-                "images",
-                "import",
-                PAUSE_ARCHIVE,
-            ],
-            quiet=True,
-        )
+        run(ctr_command(node, "images", "import", PAUSE_ARCHIVE), quiet=True)
     processes.start(
         f"{node.name}-kubelet",
         [
@@ -266,7 +256,7 @@ def kill(node: Node) -> int:
     killed = processes.kill_cgroup(node.system_cgroup)
     killed += processes.kill_cgroup(node.pods_cgroup)
     for daemon in ("containerd", "kubelet", "kube-proxy"):
-        processes.pid_file(f"{node.name}-{daemon}").unlink(missing_ok=True)
+        processes.forget(f"{node.name}-{daemon}")
     say(f"{node.name}: killed {killed} processes")
     return killed
 
@@ -276,4 +266,3 @@ def stop(node: Node) -> None:
     for daemon in ("kube-proxy", "kubelet"):
         processes.stop(f"{node.name}-{daemon}", timeout=15)
     kill(node)
-    time.sleep(0.2)

@@ -110,7 +110,6 @@ def start(
     *,
     netns: str | None = None,
     cgroup: str | None = None,
-    environment: dict[str, str] | None = None,
 ) -> int:
     """Start `command` detached unless it already runs; returns its PID.
 
@@ -136,7 +135,6 @@ def start(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, **(environment or {})},
     )
     log.close()
     if cgroup:
@@ -161,6 +159,11 @@ def stop(name: str, timeout: float = 60) -> None:
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
+    forget(name)
+
+
+def forget(name: str) -> None:
+    """Drop the PID file of a process that is gone (stopped, or killed with its node)."""
     pid_file(name).unlink(missing_ok=True)
     pid_file(name).with_suffix(".cmd").unlink(missing_ok=True)
 

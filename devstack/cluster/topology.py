@@ -19,6 +19,8 @@ PIDS = CLUSTER_DIR / "run"
 NODES_DIR = CLUSTER_DIR / "nodes"
 ETCD_DATA = CLUSTER_DIR / "etcd"
 KUBECONFIG = CLUSTER_DIR / "kubeconfig"
+# The Ingress's self-signed certificate (devstack/release.py makes it).
+TLS_DIR = CLUSTER_DIR / "tls"
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 # Runtime state that must not outlive a reboot (sockets, runc state): /run is tmpfs.
 RUN_STATE = Path("/run/hearth-cluster")
@@ -35,7 +37,8 @@ API_SERVICE_IP = "10.96.0.1"
 DNS_SERVICE_IP = "10.96.0.10"
 CLUSTER_CIDR = "10.244.0.0/16"
 CLUSTER_DOMAIN = "cluster.local"
-REGISTRY = f"{BRIDGE_IP}:5000"
+REGISTRY_PORT = 5000
+REGISTRY = f"{BRIDGE_IP}:{REGISTRY_PORT}"
 # The cluster's "external" SMTP provider: the local sink, on the host bridge.
 SMTP_PORT = 2525
 MAIL_DIR = CLUSTER_DIR / "mail"
