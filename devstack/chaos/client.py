@@ -2,19 +2,22 @@
 mapped to an address without /etc/hosts, and retries only where a repeat is safe.
 
 The cluster's Ingress answers for hearth.local on 127.0.0.1:30443 with a
-certificate for hearth.local: MappedHostAdapter sends to the address while TLS
-(SNI, certificate check) and the Host header still say the name.
+certificate for hearth.local: the sessions are devstack.api_client.Target's, which
+connect to the address while TLS (SNI, certificate check), the Host header and the
+cookies keep the name, and verify against the CA file whatever REQUESTS_CA_BUNDLE says.
 """
 
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+
+from devstack.api_client import Target
 
 # Answers a retry may turn around: the Ingress or gateway had no healthy backend,
 # or a backend gave up on a store that is failing over.
@@ -22,41 +25,28 @@ TRANSIENT_STATUSES = frozenset({502, 503, 504})
 ATTEMPT_TIMEOUT_S = 5.0
 
 
-class MappedHostAdapter(HTTPAdapter):
-    """Connects to `address` for requests to `host`, verifying TLS against `host`."""
-
-    def __init__(self, host: str, address: str, **kwargs: Any) -> None:
-        self.host = host
-        self.address = address
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["server_hostname"] = self.host
-        kwargs["assert_hostname"] = self.host
-        super().init_poolmanager(*args, **kwargs)
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url)
-        if parts.hostname == self.host:
-            netloc = self.address + (f":{parts.port}" if parts.port else "")
-            request.url = urlunsplit(parts._replace(netloc=netloc))
-            request.headers["Host"] = parts.netloc
-        return super().send(request, **kwargs)
-
-
 @dataclass(frozen=True)
 class Endpoint:
     base_url: str
     ca_file: str | None = None  # None: the system's trust store (or plain http)
-    resolve: str | None = None  # "host=address"
+    resolve: str | None = None  # "host=address", for the base URL's port
 
-    def session(self) -> requests.Session:
-        session = requests.Session()
+    def target(self) -> Target:
+        """The e2e client's Target: its per-session address mapping and CA handling."""
+        mapping = {}
         if self.resolve:
             host, address = self.resolve.split("=", 1)
-            adapter = MappedHostAdapter(host, address, pool_maxsize=4)
-            session.mount(f"https://{host}", adapter)
-        return session
+            parts = urlsplit(self.base_url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            mapping[(host.lower(), port)] = address
+        return Target(
+            base_url=self.base_url,
+            resolve=mapping,
+            ca_bundle=Path(self.ca_file) if self.ca_file else None,
+        )
+
+    def session(self) -> requests.Session:
+        return self.target().session()
 
 
 @dataclass
@@ -104,9 +94,6 @@ class Client:
         statuses are tried again, with backoff, until the budget is spent; `again`
         names further answers worth retrying (e.g. an event not yet arrived)."""
         headers = kwargs.pop("headers", {})
-        if self.endpoint.ca_file:
-            # Per request: a session's `verify` loses to REQUESTS_CA_BUNDLE.
-            kwargs["verify"] = self.endpoint.ca_file
         if token:
             headers["Authorization"] = f"Bearer {token}"
         deadline = time.monotonic() + self.retry_budget_s
