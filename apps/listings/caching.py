@@ -2,11 +2,15 @@
 search pages. The cache is an optimisation only: the settings make every cache
 error a miss, so a dead Redis leaves the database answering.
 
-Detail: `listing-detail:<id>:<version>` (10 min), where the version is a random
+Detail: `listing-detail:<id>:<version>` (30 s), where the version is a random
 token under `listing-version:<id>` (1 day), replaced after every committed change.
 A reader takes the version before it reads the database, so a stale read racing
 a write is stored under a version nobody asks for any more; deleting the entry
 after the commit instead could let that racing reader put the old state back.
+Replacing the version is best-effort: when Redis is unreachable, or fails over
+before the write reached its replica, the change still commits and the old detail
+stays reachable. Its short life bounds that staleness; at 10 minutes, a node kill
+in the cluster showed approved listings as still on the market long after.
 
 Search: `listing-search:<sha256 of the normalised query>` (30 s). Not invalidated:
 30 s of staleness is the price of absorbing the anonymous browsing traffic.
@@ -19,7 +23,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-DETAIL_TTL = 600
+DETAIL_TTL = 30  # the longest a lost invalidation shows an old detail
 VERSION_TTL = 86400  # longer than DETAIL_TTL; an expired version only costs a miss
 SEARCH_TTL = 30
 

@@ -4,7 +4,7 @@ Redis. Transactional, so the cached detail is retired on commit as in production
 import pytest
 from django.core.cache import cache
 
-from apps.listings import caching
+from apps.listings import caching, services
 from apps.listings.models import Listing
 from apps.listings.tests.helpers import URL, make_listing, payload
 
@@ -48,6 +48,19 @@ def test_every_change_retires_the_cached_detail(api, published, landlord):
 
     api.delete(f"{URL}/{published}", headers=landlord.header)
     assert api.get(f"{URL}/{published}").status_code == 404
+
+
+def test_a_lost_invalidation_shows_the_old_detail_for_30_seconds_at_most(api, published, settings):
+    api.get(f"{URL}/{published}")  # cached under the current version
+    working = settings.CACHES
+    # Redis unreachable while the listing is let: the commit stands, the retirement of
+    # its cached detail is lost.
+    settings.CACHES = {"default": {**working["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    assert services.listing_mark_let(listing_id=published) is not None
+    settings.CACHES = working
+
+    assert api.get(f"{URL}/{published}").json()["status"] == "published"  # the old detail
+    assert 0 < cache.ttl(caching.PublicDetail(published)._key) <= 30
 
 
 def test_a_draft_is_never_cached(api, landlord, django_assert_num_queries):
