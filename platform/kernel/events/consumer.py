@@ -14,6 +14,10 @@ the refusal's message; a handler that expects a refusal catches it itself.
 A database, or another store a handler writes (raising StoreUnavailable), that is
 down is not the event's fault: that is retried until it is back, never
 dead-lettered.
+
+Each handled event is a span that continues the trace its envelope carries (the
+request that published it), linked to the relay's send span (the message's
+headers), and is counted by outcome (kernel.observability.metrics).
 """
 
 import logging
@@ -40,6 +44,7 @@ from kernel.events.envelope import Envelope
 from kernel.events.kafka import consumer_config, producer_config
 from kernel.events.readers import PayloadError
 from kernel.health.heartbeat import Heartbeat
+from kernel.observability import metrics, tracing
 
 logger = logging.getLogger(__name__)
 
@@ -110,27 +115,41 @@ class EventConsumer:
         self.stop = stop or threading.Event()
         self.stats = ConsumerStats()
         self.heartbeat = Heartbeat(spec.group_id)
-        self._consumer = Consumer(consumer_config(spec.group_id))
-        self._dead_letters = Producer(producer_config())
+        # End-of-partition signals tell a drain (replays, tests) it has read everything.
+        self._consumer = Consumer(consumer_config(spec.group_id, {"enable.partition.eof": True}))
+        self._dead_letters = tracing.instrument_producer(Producer(producer_config()))
+        self._tracer = tracing.tracer(__name__)
 
-    def run(self, *, until_idle_seconds: float | None = None) -> ConsumerStats:
+    def run(self, *, until_drained: bool = False) -> ConsumerStats:
         """Consume until stopped (SIGTERM sets `stop`), or, for replays and tests,
-        until no message arrived for `until_idle_seconds`."""
-        self._consumer.subscribe(list(self.spec.topics))
-        last_message = time.monotonic()
+        until every partition it was given has been read to its end: a drain ends
+        as soon as it is done, rather than after guessing an idle time."""
+        unread: set[tuple[str, int]] = set()  # assigned, and not read to the end since
+        assigned = threading.Event()
+
+        def on_assign(_consumer: Consumer, partitions: list) -> None:
+            unread.update((p.topic, p.partition) for p in partitions)
+            assigned.set()
+
+        def on_revoke(_consumer: Consumer, partitions: list) -> None:
+            unread.difference_update((p.topic, p.partition) for p in partitions)
+
+        self._consumer.subscribe(list(self.spec.topics), on_assign=on_assign, on_revoke=on_revoke)
         try:
             while not self.stop.is_set():
                 self.heartbeat.beat()
                 message = self._consumer.poll(0.5)
                 if message is None:
-                    if until_idle_seconds and time.monotonic() - last_message > until_idle_seconds:
-                        break
                     continue
-                last_message = time.monotonic()
                 if message.error():
                     if message.error().code() != KafkaError._PARTITION_EOF:
                         logger.error("consumer error", extra={"error": str(message.error())})
+                        continue
+                    unread.discard((message.topic(), message.partition()))
+                    if until_drained and assigned.is_set() and not unread:
+                        break
                     continue
+                unread.add((message.topic(), message.partition()))
                 if not self.process(message):
                     break  # stopped mid-retry: not committed, so it is redelivered
                 # Asynchronous: no broker round trip per event. A commit lost in a
@@ -154,7 +173,37 @@ class EventConsumer:
         handler = self.spec.handlers.get(envelope.event_type)
         if handler is None:
             self.stats.skipped += 1
+            self._count(envelope, "skipped")
             return True
+        started = time.perf_counter()
+        with self._tracer.start_as_current_span(
+            f"{message.topic()} process",
+            context=tracing.context_from(envelope.trace_context),
+            kind=tracing.trace.SpanKind.CONSUMER,
+            links=tracing.link_to(tracing.headers_carrier(message.headers())),
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": message.topic(),
+                "messaging.destination.partition.id": str(message.partition()),
+                "messaging.kafka.offset": message.offset(),
+                "messaging.consumer.group.name": self.spec.group_id,
+                "messaging.message.id": str(envelope.event_id),
+                "hearth.event_type": envelope.event_type,
+            },
+        ):
+            settled = self._settle(message, envelope, handler)
+        metrics.EVENT_HANDLING_SECONDS.labels(group=self.spec.group_id).observe(
+            time.perf_counter() - started
+        )
+        return settled
+
+    def _count(self, envelope: Envelope, outcome: str) -> None:
+        metrics.EVENTS_CONSUMED.labels(
+            group=self.spec.group_id, event_type=envelope.event_type, outcome=outcome
+        ).inc()
+
+    def _settle(self, message: Message, envelope: Envelope, handler: Handler) -> bool:
         attempt = 1
         while not self.stop.is_set():
             self.heartbeat.beat()  # retrying or waiting for a store is alive, not hung
@@ -168,7 +217,11 @@ class EventConsumer:
                 self.stop.wait(1.0)
             except Exception as error:
                 if attempt >= self.spec.max_attempts or _is_poison(error):
+                    span = tracing.trace.get_current_span()
+                    span.record_exception(error)
+                    span.set_status(tracing.trace.StatusCode.ERROR, "dead-lettered")
                     self._dead_letter(message, error)
+                    self._count(envelope, "dead_lettered")
                     return True
                 logger.warning(
                     "event handler failed, retrying",
@@ -186,8 +239,10 @@ class EventConsumer:
         close_old_connections()
         if apply_once(self.spec.group_id, envelope, handler):
             self.stats.applied += 1
+            self._count(envelope, "applied")
         else:
             self.stats.duplicates += 1
+            self._count(envelope, "duplicate")
 
     def _wait_for_database(self, error: DatabaseError) -> None:
         logger.warning("database unavailable, waiting", extra={"error": str(error)})

@@ -45,11 +45,11 @@ def effects() -> list[tuple[str, int]]:
         return cursor.fetchall()
 
 
-def consume(spec: ConsumerSpec, idle: float = 3.0):
+def consume(spec: ConsumerSpec):
     """Run a consumer until the topic is drained; its dead-letter topic is created
     first, as `ensure_topics` does for a deployable's own consumers."""
     ensure_topics([spec.dead_letter_topic], TopicPolicy.from_settings())
-    return EventConsumer(spec).run(until_idle_seconds=idle)
+    return EventConsumer(spec).run(until_drained=True)
 
 
 def test_a_rolled_back_transaction_publishes_nothing():
@@ -313,7 +313,7 @@ def test_the_relay_and_a_consumer_beat_while_they_loop(tmp_path, monkeypatch):
         relay.terminate()
         relay.wait(30)
     group = "hearth.kernel_tests.heartbeat"
-    consume(ConsumerSpec(group_id=group, topics=(TOPIC,), handlers=RECORDER.handlers), idle=1)
+    consume(ConsumerSpec(group_id=group, topics=(TOPIC,), handlers=RECORDER.handlers))
     assert time.time() - (tmp_path / group).stat().st_mtime < 30
     probe = subprocess.run(
         [sys.executable, "-m", "kernel.health.heartbeat", str(tmp_path), "30"], check=False

@@ -334,7 +334,7 @@ def test_the_consumer_marks_ended_sessions_and_cut_offs_in_redis(revocation_topi
     )
     spec = revocation.revocation_consumer()
     assert spec.group_id == "hearth.kernel_tests.revocation"
-    stats = EventConsumer(spec).run(until_idle_seconds=3)
+    stats = EventConsumer(spec).run(until_drained=True)
     assert (stats.applied, stats.skipped, stats.dead_lettered) == (3, 1, 0)
 
     client = revocation._redis()
@@ -377,7 +377,7 @@ def test_with_redis_down_the_consumer_waits_and_loses_nothing(revocation_topic, 
     assert (waiting.stats.applied, waiting.stats.dead_lettered) == (0, 0)
 
     # Redis is back: the event was not committed, so it comes again and is applied.
-    stats = EventConsumer(spec).run(until_idle_seconds=3)
+    stats = EventConsumer(spec).run(until_drained=True)
     assert (stats.applied, stats.dead_lettered) == (1, 0)
     assert revocation.is_revoked(token.payload)
 
