@@ -6,7 +6,9 @@ front end, the signed-in user's token) and the request id, has a connect and a
 read timeout, is retried with backoff only when it is idempotent (GET, HEAD, PUT,
 DELETE, OPTIONS, TRACE) and the failure is transient, and goes through a circuit
 breaker per callee: after repeated failures calls fail at once for a while
-instead of piling up behind a sick service.
+instead of piling up behind a sick service. Each breaker's state is a metric
+(hearth_breaker_state); each call is a span of the requests instrumentation, which
+carries the trace context to the callee.
 """
 
 import logging
@@ -22,6 +24,7 @@ from urllib3.util.retry import Retry
 
 from kernel.auth.tokens import ServiceToken
 from kernel.observability.context import request_id_var
+from kernel.observability.metrics import observe_breaker
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +50,21 @@ class _ServerError(Exception):
         self.response = response
 
 
+class _StateMetric(pybreaker.CircuitBreakerListener):
+    def state_change(self, cb, old_state, new_state) -> None:
+        observe_breaker(cb.name, new_state.name)
+
+
 @cache
 def breaker(service: str) -> pybreaker.CircuitBreaker:
     """One breaker per callee, shared by every client in the process."""
+    observe_breaker(service, "closed")
     return pybreaker.CircuitBreaker(
         fail_max=settings.HEARTH_BREAKER_FAIL_MAX,
         reset_timeout=settings.HEARTH_BREAKER_RESET_SECONDS,
         exclude=[lambda error: not isinstance(error, _ServerError | requests.RequestException)],
         name=service,
+        listeners=[_StateMetric()],
     )
 
 

@@ -1,11 +1,14 @@
 """publish_event: the one way a context publishes an event.
 
 It writes an outbox row in the caller's open transaction and notifies the relay
-on commit. There is no Kafka call here: if the transaction rolls back, the event
+on commit. The row's envelope carries the current trace context, so the relay's
+publish and every consumer's handling join the trace of the request that wrote it.
+There is no Kafka call here: if the transaction rolls back, the event
 never existed; if it commits, the relay will publish it, even if Kafka is down
 right now.
 """
 
+import dataclasses
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +21,7 @@ from kernel.events.envelope import Envelope
 from kernel.events.types import ENVELOPE_VALIDATOR, EventType, validate
 from kernel.models import OutboxEvent
 from kernel.observability.context import request_id_var
+from kernel.observability.tracing import current_trace_context
 
 
 class NotInTransaction(RuntimeError):
@@ -47,7 +51,7 @@ def publish_event(
         raise NotInTransaction("publish_event must run inside transaction.atomic()")
     event_type.validate_payload(payload)
     causation = current_causation()
-    envelope = Envelope.new(
+    new = Envelope.new(
         event_type,
         aggregate_id=aggregate_id,
         payload=payload,
@@ -56,6 +60,7 @@ def publish_event(
         ),
         causation_id=str(causation.event_id) if causation else None,
     )
+    envelope = dataclasses.replace(new, trace_context=current_trace_context())
     data = envelope.to_dict()
     validate(ENVELOPE_VALIDATOR, data, what=f"envelope of {event_type.name}")
     OutboxEvent.objects.create(

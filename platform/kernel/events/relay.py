@@ -10,8 +10,13 @@ Delivery is at-least-once between Kafka and the outbox: a relay killed after
 Kafka acknowledged a batch and before it marked the rows leaves them unmarked.
 Before publishing anything, a new leader therefore reads the tail of its topics
 and marks the rows found there, so such a batch is not sent twice.
+
+Traced: each event's send span continues the trace its envelope carries (the
+request that wrote the row), and puts its own context in the message's headers;
+the batch's span links to every event it publishes.
 """
 
+import json
 import logging
 import os
 import threading
@@ -27,6 +32,7 @@ from django.db import connection
 from kernel.events.kafka import producer_config, read_to_end
 from kernel.events.outbox import NOTIFY_CHANNEL_PREFIX, prune_published
 from kernel.health.heartbeat import Heartbeat
+from kernel.observability import metrics, tracing
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ logger = logging.getLogger(__name__)
 # mark an unpublished event as published.
 EVENT_ID_HEADER = "hearth-event-id"
 RELAY_APPLICATION_NAME = "hearth-outbox-relay"
+STOP_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,14 @@ class OutboxRow:
     key: str
     event_type: str
     envelope_json: str
+    trace_context_json: str | None = None
+
+    @property
+    def trace_context(self) -> dict[str, str]:
+        return json.loads(self.trace_context_json) if self.trace_context_json else {}
+
+    def links(self) -> list:
+        return tracing.link_to(self.trace_context)
 
 
 class OutboxRelay:
@@ -64,6 +79,7 @@ class OutboxRelay:
         self.stop = stop or threading.Event()
         self.published = 0
         self.heartbeat = Heartbeat("relay")
+        self._tracer = tracing.tracer(__name__)
 
     # -- the loop ----------------------------------------------------------------
 
@@ -80,14 +96,19 @@ class OutboxRelay:
                 self.stop.wait(self.standby_wait_seconds)
 
     def _lead(self, session) -> None:
-        producer = Producer(producer_config())
+        producer = tracing.instrument_producer(Producer(producer_config()))
         self._reconcile()
         while not self.stop.is_set():
             self.heartbeat.beat()
             rows = self._unpublished()
             if rows:
-                delivered = self._publish(producer, rows)
-                self._mark_published(delivered)
+                with self._tracer.start_as_current_span(
+                    "outbox publish",
+                    links=[link for row in rows[:128] for link in row.links()],
+                    attributes={"messaging.batch.message_count": len(rows)},
+                ):
+                    delivered = self._publish(producer, rows)
+                    self._mark_published(delivered)
                 if len(delivered) < len(rows):
                     self._back_off_and_reconcile()
                 continue
@@ -131,14 +152,18 @@ class OutboxRelay:
 
     def _wait_for_commit(self, session) -> None:
         # Notifications sent while the relay was busy are queued on the session,
-        # so a commit between the last query and this wait is never missed.
-        for _ in session.notifies(timeout=self.idle_wait_seconds, stop_after=1):
-            pass
+        # so a commit between the last query and this wait is never missed. Waited
+        # in short slices, so a stop (SIGTERM) is seen at once, not after 5 s.
+        deadline = time.monotonic() + self.idle_wait_seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            if any(True for _ in session.notifies(timeout=STOP_CHECK_SECONDS, stop_after=1)):
+                return
 
     def _unpublished(self) -> list[OutboxRow]:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT event_id::text, topic, key, event_type, envelope::text FROM outbox "
+                "SELECT event_id::text, topic, key, event_type, envelope::text, "
+                "(envelope->'trace_context')::text FROM outbox "
                 "WHERE published_at IS NULL ORDER BY id LIMIT %s",
                 [self.batch_size],
             )
@@ -174,6 +199,7 @@ class OutboxRelay:
         def on_delivery(error: KafkaError | None, _message) -> None:
             if error is None:
                 delivered.append(row.event_id)
+                metrics.EVENTS_PUBLISHED.labels(topic=row.topic).inc()
             else:
                 logger.warning(
                     "outbox event not delivered",
@@ -182,13 +208,14 @@ class OutboxRelay:
 
         while True:
             try:
-                producer.produce(
-                    row.topic,
-                    key=row.key.encode(),
-                    value=row.envelope_json.encode(),
-                    headers=[(EVENT_ID_HEADER, row.event_id), ("event_type", row.event_type)],
-                    on_delivery=on_delivery,
-                )
+                with tracing.attached(tracing.context_from(row.trace_context)):
+                    producer.produce(
+                        row.topic,
+                        key=row.key.encode(),
+                        value=row.envelope_json.encode(),
+                        headers=[(EVENT_ID_HEADER, row.event_id), ("event_type", row.event_type)],
+                        on_delivery=on_delivery,
+                    )
                 return
             except BufferError:  # the local queue is full: let deliveries drain it
                 producer.poll(0.1)

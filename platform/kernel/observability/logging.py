@@ -1,5 +1,6 @@
-"""JSON logs on stdout: one object per line with timestamp, level, service and
-request id, ready for any log shipper. Django-free so gunicorn can use it too."""
+"""JSON logs on stdout: one object per line with timestamp, level, service, request
+id and, inside a traced span, its trace_id and span_id (the ids Zipkin shows), ready
+for any log shipper. Django-free so gunicorn can use it too."""
 
 import logging
 import re
@@ -7,10 +8,12 @@ import time
 from typing import Any
 
 from kernel.observability.context import request_id_var
+from kernel.observability.tracing import ids_of_current_span
 
 
 class ContextFilter(logging.Filter):
-    """Stamps every record with the deployable's name and the current request id."""
+    """Stamps every record with the deployable's name, the current request id and
+    the current span's ids."""
 
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -19,6 +22,7 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         record.request_id = request_id_var.get()
+        record.trace_id, record.span_id = ids_of_current_span()
         return True
 
 
@@ -57,7 +61,8 @@ def logging_config(*, service: str, level: str = "INFO") -> dict[str, Any]:
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s "
+                "%(trace_id)s %(span_id)s",
                 "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
                 "datefmt": "%Y-%m-%dT%H:%M:%S%z",
             }

@@ -1,4 +1,4 @@
-"""Request id in, request id out, and one JSON access line per request."""
+"""Request id in, request id out, one JSON access line per request; and /metrics."""
 
 import logging
 import time
@@ -35,3 +35,24 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+METRICS_PATH = "/metrics"
+
+
+class MetricsMiddleware:
+    """Answers /metrics (kernel.observability.metrics) before the Host check, as
+    kernel.http_security.ProbeMiddleware does for the probes: a scraper addresses a
+    pod by its IP. Internal only: the gateway and the Ingress refuse the path."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info != METRICS_PATH or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        from kernel.observability.live import render_web_metrics
+
+        return HttpResponse(render_web_metrics(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,69 @@
+"""Prometheus metrics of a deployable: counted where things happen, or read live
+when scraped.
+
+- Web processes serve `/metrics` (an internal path: the gateway and the Ingress
+  refuse it). Under gunicorn the workers count into PROMETHEUS_MULTIPROC_DIR and
+  whichever worker is scraped adds them up (prometheus-client's multiprocess mode).
+  Requests per route come from django-prometheus's middlewares.
+- The relay, the consumers and the Celery worker each serve their own counters on
+  HEARTH_METRICS_PORT (a small HTTP server thread), since they are separate pods
+  in Kubernetes; unset, they serve none.
+- What a scrape reads live from the stores: kernel.observability.live.
+"""
+
+import logging
+import os
+
+from prometheus_client import (
+    Counter,
+    Gauge,
+    Histogram,
+    start_http_server,
+)
+
+logger = logging.getLogger(__name__)
+
+EVENTS_CONSUMED = Counter(
+    "hearth_events_consumed_total",
+    "Events a consumer group settled, by outcome: applied, duplicate (already in "
+    "its inbox), skipped (no handler) or dead_lettered.",
+    ["group", "event_type", "outcome"],
+)
+EVENT_HANDLING_SECONDS = Histogram(
+    "hearth_event_handling_seconds",
+    "From a consumer reading an event to settling it (retries included).",
+    ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_PUBLISHED = Counter(
+    "hearth_outbox_published_total", "Outbox events the relay put on Kafka.", ["topic"]
+)
+EVENT_TO_SMTP_SECONDS = Histogram(
+    "hearth_email_event_to_smtp_seconds",
+    "From the event that caused an email to the SMTP server accepting it.",
+    buckets=(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60),
+)
+EMAILS_SENT = Counter("hearth_emails_sent_total", "Emails the SMTP server accepted.")
+# Gauges of a web process (per worker under gunicorn): the worst worker's view counts.
+BREAKER_STATE = Gauge(
+    "hearth_breaker_state",
+    "Circuit breaker per callee: 0 closed, 1 half-open, 2 open.",
+    ["callee"],
+    multiprocess_mode="max",
+)
+BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
+
+
+def serve_process_metrics(process: str) -> int | None:
+    """Serve this process's metrics on HEARTH_METRICS_PORT, in a daemon thread."""
+    port = os.environ.get("HEARTH_METRICS_PORT")
+    if not port:
+        return None
+    host = os.environ.get("HEARTH_METRICS_HOST", "0.0.0.0")  # noqa: S104 - a pod's own port
+    start_http_server(int(port), addr=host)
+    logger.info("serving metrics", extra={"port": int(port), "process": process})
+    return int(port)
+
+
+def observe_breaker(name: str, state: str) -> None:
+    BREAKER_STATE.labels(callee=name).set(BREAKER_STATES.get(state, 2))

@@ -1,0 +1,247 @@
+"""Distributed tracing with OpenTelemetry, started once per process by each entry
+point (wsgi and gunicorn's post_fork, the relay and consumer commands, Celery).
+
+Configured by the standard variables: OTEL_EXPORTER_ZIPKIN_ENDPOINT (no endpoint,
+no tracing: the API stays a no-op and nothing is sent anywhere), OTEL_SERVICE_NAME
+(default: the deployable), OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER and
+OTEL_TRACES_SAMPLER_ARG (default parentbased_traceidratio at 1.0), OTEL_BSP_*
+for the batch exporter, OTEL_SDK_DISABLED.
+
+Sampling is decided at the root and followed by every hop (parent-based). Errors
+and slow work are kept even when the root's coin said no (HEARTH_TRACE_KEEP_SLOW_MS,
+default 500, 0 turns it off): unsampled spans are recorded but not exported, and
+a process exports its part of an unsampled trace when its local root ends in an
+error or took longer than that. Each process decides for its own part, so a slow
+consumer keeps its spans even when the request that caused it was fast; a trace
+kept that way can miss the other processes' parts. A collector's tail sampling
+would keep whole traces; there is none here (docs/observability.md).
+"""
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import (
+    AlwaysRecordSampler,
+    ParentBasedTraceIdRatio,
+    Sampler,
+)
+from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
+
+PROCESS_ATTRIBUTE = "hearth.process"  # web, relay, consumer, worker, beat, command
+# Probes and scrapes every few seconds would drown the traces that matter.
+EXCLUDED_URLS = "healthz,readyz,metrics"
+
+_started_in: set[int] = set()  # the process ids that have started tracing
+_lock = threading.Lock()
+
+
+def tracing_configured() -> bool:
+    return bool(os.environ.get("OTEL_EXPORTER_ZIPKIN_ENDPOINT")) and (
+        os.environ.get("OTEL_SDK_DISABLED", "").lower() != "true"
+    )
+
+
+def init_tracing(service: str, *, process: str, django: bool = False) -> bool:
+    """Install the tracer provider and the instrumentations, once per process.
+
+    `django`: also instrument Django's request handling; call before the WSGI
+    handler loads its middleware. False, and nothing done, when not configured.
+    """
+    if not tracing_configured():
+        return False
+    with _lock:
+        if os.getpid() in _started_in:
+            return True
+        _started_in.add(os.getpid())
+        _install_provider(service, process)
+        _instrument_libraries(django=django)
+    return True
+
+
+def _sampler() -> Sampler:
+    name = os.environ.get("OTEL_TRACES_SAMPLER")
+    if name:
+        from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
+
+        return _get_from_env_or_default()
+    return ParentBasedTraceIdRatio(1.0)
+
+
+def keep_slow_seconds() -> float:
+    return float(os.environ.get("HEARTH_TRACE_KEEP_SLOW_MS", "500")) / 1000
+
+
+def _install_provider(service: str, process: str) -> None:
+    from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+    attributes = {PROCESS_ATTRIBUTE: process}
+    if not os.environ.get("OTEL_SERVICE_NAME"):
+        attributes["service.name"] = service
+    sampler = _sampler()
+    slow = keep_slow_seconds()
+    if slow > 0:
+        sampler = AlwaysRecordSampler(sampler)
+    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
+    # The batch processor's thread starts here, in the process that exports: after
+    # gunicorn's fork, never in its master (a thread does not survive a fork).
+    exporting = BatchSpanProcessor(ZipkinExporter())
+    provider.add_span_processor(KeepErrorsAndSlow(exporting, process=process, slow_seconds=slow))
+    trace.set_tracer_provider(provider)
+
+
+def _instrument_libraries(*, django: bool) -> None:
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+    if django:
+        from opentelemetry.instrumentation.django import DjangoInstrumentor
+
+        DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    RedisInstrumentor().instrument()
+    RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    CeleryInstrumentor().instrument()
+    # PostgreSQL: kernel.observability.db (Django's psycopg backend replaces the
+    # cursor factory the psycopg instrumentation would install). Kafka:
+    # instrument_producer on each producer the kernel makes.
+    from kernel.observability import db
+
+    db.trace_django_queries()
+
+
+class KeepErrorsAndSlow(SpanProcessor):
+    """Passes sampled spans on to `exporting`; holds the recorded-only spans of each
+    unsampled trace until its local root ends, then passes them on if that root
+    failed or was slow, else drops them. Bounded: at most `max_traces` traces wait."""
+
+    def __init__(
+        self,
+        exporting: SpanProcessor,
+        *,
+        process: str,
+        slow_seconds: float,
+        max_traces: int = 512,
+        max_spans_per_trace: int = 256,
+    ) -> None:
+        self.exporting = exporting
+        self.process = process
+        self.slow_ns = int(slow_seconds * 1e9)
+        self.max_traces = max_traces
+        self.max_spans_per_trace = max_spans_per_trace
+        self._waiting: OrderedDict[int, list[ReadableSpan]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def on_start(self, span: Span, parent_context=None) -> None:
+        span.set_attribute(PROCESS_ATTRIBUTE, self.process)
+        self.exporting.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context.trace_flags.sampled:
+            self.exporting.on_end(span)
+            return
+        local_root = span.parent is None or span.parent.is_remote
+        with self._lock:
+            held = self._waiting.pop(span.context.trace_id, [])
+            if not local_root:
+                if len(held) < self.max_spans_per_trace:
+                    held.append(span)
+                self._waiting[span.context.trace_id] = held
+                while len(self._waiting) > self.max_traces:
+                    self._waiting.popitem(last=False)
+                return
+        failed = span.status.status_code is StatusCode.ERROR
+        slow = (span.end_time or 0) - (span.start_time or 0) >= self.slow_ns
+        if failed or slow:
+            for kept in [*held, span]:
+                self.exporting.on_end(_as_sampled(kept))
+
+    def shutdown(self) -> None:
+        self.exporting.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporting.force_flush(timeout_millis)
+
+
+def _as_sampled(span: ReadableSpan) -> ReadableSpan:
+    """The same span flagged sampled, which is what the batch processor exports."""
+    ctx = span.context
+    sampled = TraceFlags(TraceFlags.SAMPLED)
+    return ReadableSpan(
+        name=span.name,
+        context=SpanContext(ctx.trace_id, ctx.span_id, ctx.is_remote, sampled, ctx.trace_state),
+        parent=span.parent,
+        resource=span.resource,
+        attributes=span.attributes,
+        events=span.events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+# --- the trace context in event envelopes and Kafka headers --------------------
+
+
+def current_trace_context() -> dict[str, str]:
+    """The W3C traceparent (and tracestate) of the current span; empty when there
+    is none, so an event published without tracing carries nothing."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from(carrier: Mapping[str, str] | None) -> otel_context.Context:
+    return propagate.extract(dict(carrier or {}))
+
+
+def link_to(carrier: Mapping[str, str] | None) -> list[trace.Link]:
+    span_context = trace.get_current_span(context_from(carrier)).get_span_context()
+    return [trace.Link(span_context)] if span_context.is_valid else []
+
+
+def headers_carrier(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:
+    """The trace headers of a Kafka message, as a carrier."""
+    wanted = {"traceparent", "tracestate"}
+    return {k: v.decode() for k, v in headers or [] if k in wanted and v is not None}
+
+
+@contextmanager
+def attached(ctx: otel_context.Context) -> Iterator[None]:
+    token = otel_context.attach(ctx)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+def instrument_producer(producer):
+    """The producer, traced (a send span per message, its context in the headers)
+    when tracing is on; as it is otherwise."""
+    if not tracing_configured():
+        return producer
+    from opentelemetry.instrumentation.confluent_kafka import ConfluentKafkaInstrumentor
+
+    return ConfluentKafkaInstrumentor.instrument_producer(producer)
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def ids_of_current_span() -> tuple[str | None, str | None]:
+    """(trace_id, span_id) in hex for logs, or (None, None) outside a span."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None, None
+    return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
