@@ -1,4 +1,5 @@
 """Create the database, and each deployable's role and schema: `python -m config.provision`.
+Then each environment's bucket in object storage, where one is named.
 
 Idempotent, and the only user of the PostgreSQL superuser: its connection comes
 from DATABASE_ADMIN_URL. Each role's password comes from DATABASE_PASSWORD_<SERVICE>
@@ -11,7 +12,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.environment import PROVISIONING, local_values, service_value
+from config.environment import PROVISIONING, is_local, local_values, service_value
 from config.services import SERVICES
 from kernel.db.provisioning import SchemaOwner, provision
 
@@ -50,6 +51,37 @@ def provision_all(*, database: str, with_test_schemas: bool = False) -> list[Sch
     return owners
 
 
+# Locally the stack's own bucket and the test suites' (devstack/object_storage.py);
+# production's bucket belongs to the cloud account and is made with it, not here.
+LOCAL_BUCKETS = "hearth-local,hearth-test"
+
+
+def ensure_buckets() -> list[str]:
+    """Create the buckets of OBJECT_STORAGE_BUCKETS that are missing, as object
+    storage's administrator (OBJECT_STORAGE_ADMIN_*). Idempotent."""
+    default = LOCAL_BUCKETS if is_local() else ""
+    names = [n.strip() for n in os.environ.get("OBJECT_STORAGE_BUCKETS", default).split(",")]
+    names = [name for name in names if name]
+    if not names:
+        return []
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=os.environ.get("OBJECT_STORAGE_ENDPOINT_URL", "http://127.0.0.1:8333"),
+        aws_access_key_id=service_value(PROVISIONING, "OBJECT_STORAGE_ADMIN_ACCESS_KEY_ID"),
+        aws_secret_access_key=service_value(PROVISIONING, "OBJECT_STORAGE_ADMIN_SECRET_ACCESS_KEY"),
+        region_name=os.environ.get("OBJECT_STORAGE_REGION", "us-east-1"),
+        config=Config(s3={"addressing_style": "path"}, connect_timeout=3, read_timeout=10),
+    )
+    existing = {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+    for name in names:
+        if name not in existing:
+            client.create_bucket(Bucket=name)
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", default=os.environ.get("DATABASE_NAME", "hearth"))
@@ -57,6 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     owners = provision_all(database=args.database, with_test_schemas=args.with_test_schemas)
     print(f"provisioned database {args.database}: {', '.join(o.schema for o in owners)}")  # noqa: T201 - a CLI reports
+    if buckets := ensure_buckets():
+        print(f"object storage buckets ready: {', '.join(buckets)}")  # noqa: T201 - a CLI reports
 
 
 if __name__ == "__main__":

@@ -43,6 +43,10 @@ def password() -> str:
     return secrets.token_urlsafe(32)  # URL-safe: it goes into REDIS_URL and the like
 
 
+def access_key_id() -> str:
+    return "HEARTH" + secrets.token_hex(7).upper()  # 20 characters, as S3's key ids
+
+
 def redis_url(service: str, values: dict[str, str], db: int) -> str:
     """The service's Redis user, with the password of its REDIS_URL (one ACL user)."""
     if "REDIS_URL" in values:
@@ -71,6 +75,21 @@ GENERATED: dict[str, Generator] = {
     "HEARTH_JWT_KEY_DIR": lambda service, values: f"var/secrets/jwt/{service}",
 }
 
+# What one deployable alone is given, besides GENERATED. Payments' provider keys are
+# local-only test values for stripe-mock (which takes any sk_test_ key); production's
+# come from its Secret.
+SERVICE_GENERATED: dict[str, dict[str, Generator]] = {
+    "payments": {
+        "STRIPE_API_KEY": lambda service, values: f"sk_test_{secrets.token_hex(24)}",
+        "STRIPE_WEBHOOK_SECRET": lambda service, values: f"whsec_{secrets.token_hex(24)}",
+    },
+    # Its S3 key pair (SeaweedFS locally, devstack/object_storage.py): photos.
+    "listings": {
+        "OBJECT_STORAGE_ACCESS_KEY_ID": lambda service, values: access_key_id(),
+        "OBJECT_STORAGE_SECRET_ACCESS_KEY": lambda service, values: password(),
+    },
+}
+
 # What the administrator is given: the superusers, and the probes of the local stack.
 PROVISIONING_VALUES: dict[str, Generator] = {
     "DATABASE_ADMIN_URL": lambda _, values: (
@@ -80,6 +99,9 @@ PROVISIONING_VALUES: dict[str, Generator] = {
     "KAFKA_ADMIN_PASSWORD": lambda _, values: password(),
     "REDIS_PROBE_PASSWORD": lambda _, values: password(),
     "ELASTICSEARCH_PROBE_PASSWORD": lambda _, values: password(),
+    # Object storage's administrator, who creates the buckets (config.provision).
+    "OBJECT_STORAGE_ADMIN_ACCESS_KEY_ID": lambda _, values: access_key_id(),
+    "OBJECT_STORAGE_ADMIN_SECRET_ACCESS_KEY": lambda _, values: password(),
 }
 
 
@@ -130,7 +152,7 @@ def main() -> None:
     LOCAL_SECRETS_DIR.chmod(0o700)  # root's alone; each server gets its own derived file
     deployables = [*SERVICES, *TEST_ONLY_SERVICES]
     for service in deployables:
-        write_missing_values(service)
+        write_missing_values(service, GENERATED | SERVICE_GENERATED.get(service, {}))
     write_missing_values(PROVISIONING, PROVISIONING_VALUES)
     distribute_keys(list(SERVICES), readers=deployables)
 

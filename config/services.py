@@ -25,6 +25,7 @@ class Service:
     # Helm chart gives it their <NAME>_URL and lets it, and only it, reach them.
     calls: tuple[str, ...] = ()
     sends_email: bool = False  # talks SMTP (the chart opens egress to the mail relay)
+    object_storage: bool = False  # keeps objects in S3 (its own key pair, its own bucket)
 
     @property
     def app(self) -> str:
@@ -65,7 +66,16 @@ SERVICES: dict[str, Service] = {
             publishes_events=True,
             calls=("accounts",),
         ),
-        Service("listings", 8102, consumes_events=True, publishes_events=True, calls=("accounts",)),
+        # Its worker processes uploaded photos (apps.listings.tasks).
+        Service(
+            "listings",
+            8102,
+            celery_worker=True,
+            consumes_events=True,
+            publishes_events=True,
+            calls=("accounts",),
+            object_storage=True,
+        ),
         Service(
             "applications", 8103, consumes_events=True, publishes_events=True, calls=("accounts",)
         ),

@@ -42,10 +42,13 @@ ES_DATA = ES_DIR / "data"
 ES_LOGS = ES_DIR / "logs"
 ES_TMP = ES_DIR / "tmp"
 NGINX_DIR = VAR / "nginx"
+SEAWEEDFS_DIR = VAR / "seaweedfs"
+SEAWEEDFS_DATA = SEAWEEDFS_DIR / "data"
 # Generated credentials (config.secrets), and the stores' files made from them.
 SECRETS_DIR = VAR / "secrets"
 REDIS_ACL = SECRETS_DIR / "redis" / "users.acl"
 KAFKA_JAAS = SECRETS_DIR / "kafka" / "jaas.conf"
+SEAWEEDFS_S3_CONFIG = SECRETS_DIR / "seaweedfs" / "s3.json"
 
 SUPERVISOR_CONF = VAR / "supervisord.conf"
 SUPERVISOR_SOCKET = RUN_DIR / "supervisor.sock"
@@ -61,6 +64,12 @@ KAFKA_CONTROLLER_PORT = 9093
 ES_PORT = 9200
 SMTP_PORT = 1025
 GATEWAY_PORT = 8000
+# SeaweedFS (object storage): its S3 API, and the master, volume server and filer
+# behind it; each of the last three has a gRPC port 10000 above its HTTP one.
+SEAWEEDFS_S3_PORT = 8333
+SEAWEEDFS_MASTER_PORT = 9333
+SEAWEEDFS_VOLUME_PORT = 8081
+SEAWEEDFS_FILER_PORT = 8888
 
 # PostgreSQL and Elasticsearch refuse to run as root, so as root they run as this
 # system user; anyone else runs everything as themselves.

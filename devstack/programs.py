@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from devstack import credentials
+from devstack import credentials, object_storage
 from devstack.layout import (
     DEVSTACK,
     ES_CONFIG,
@@ -50,6 +50,12 @@ from devstack.layout import (
     REDIS_PORT,
     ROOT,
     RUN_DIR,
+    SEAWEEDFS_DIR,
+    SEAWEEDFS_FILER_PORT,
+    SEAWEEDFS_MASTER_PORT,
+    SEAWEEDFS_S3_CONFIG,
+    SEAWEEDFS_S3_PORT,
+    SEAWEEDFS_VOLUME_PORT,
     SERVICE_USER,
     SERVICES,
     SMTP_PORT,
@@ -228,7 +234,7 @@ def all_programs() -> list[Program]:
 
 
 def infra_programs() -> list[Program]:
-    return [postgres(), redis(), kafka(), elasticsearch(), smtp()]
+    return [postgres(), redis(), kafka(), elasticsearch(), smtp(), seaweedfs()]
 
 
 def app_programs() -> list[Program]:
@@ -366,6 +372,21 @@ def smtp() -> Program:
         probe=smtp_ready,
         ports=(SMTP_PORT,),
         watched_files=(sink,),
+    )
+
+
+def seaweedfs() -> Program:
+    ports = (SEAWEEDFS_S3_PORT, SEAWEEDFS_MASTER_PORT, SEAWEEDFS_VOLUME_PORT, SEAWEEDFS_FILER_PORT)
+    return Program(
+        name="seaweedfs",
+        group="infra",
+        command=object_storage.local_command(),
+        endpoint=f"s3 http://{HOST}:{SEAWEEDFS_S3_PORT} (filer {SEAWEEDFS_FILER_PORT})",
+        probe=object_storage.ready,
+        ports=ports,
+        directory=SEAWEEDFS_DIR,
+        watched_files=(SEAWEEDFS_S3_CONFIG,),
+        startsecs=3,
     )
 
 
@@ -511,6 +532,7 @@ def render_configs() -> None:
         data=ES_DATA,
         logs=ES_LOGS,
     )
+    object_storage.render_identities()
     render_nginx()
     render_supervisord()
 
@@ -529,6 +551,8 @@ def render(template: str, target: Path, **values) -> None:
 GATEWAY_AUTH_RATE = os.environ.get("HEARTH_GATEWAY_AUTH_RATE", "10r/s")
 GATEWAY_AUTH_BURST = int(os.environ.get("HEARTH_GATEWAY_AUTH_BURST", "10"))
 GATEWAY_MAX_BODY_SIZE = os.environ.get("HEARTH_GATEWAY_MAX_BODY_SIZE", "1m")
+# One photo (10 MB at most, apps.listings.photos) and its multipart envelope.
+PHOTO_MAX_BODY_SIZE = "11m"
 GATEWAY_SERVER_NAMES = os.environ.get("HEARTH_GATEWAY_SERVER_NAMES", f"{HOST} localhost")
 
 
@@ -564,6 +588,10 @@ def render_nginx() -> None:
         auth_rate=GATEWAY_AUTH_RATE,
         auth_burst=GATEWAY_AUTH_BURST,
         retry_after=retry_after_seconds(GATEWAY_AUTH_RATE),
+        listings_upstream=f"http://{HOST}:{SERVICES['listings'].port}",
+        media_upstream=f"http://{HOST}:{SEAWEEDFS_FILER_PORT}",
+        media_bucket=object_storage.LOCAL_BUCKETS[0],
+        photo_max_body_size=PHOTO_MAX_BODY_SIZE,
     )
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.listings.models import Listing
+from apps.listings.models import Listing, Photo
 from kernel.admin import ReadOnlyAdmin
 
 
@@ -15,3 +15,13 @@ class ListingAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     exclude = ("search_vector",)
+
+
+@admin.register(Photo)
+class PhotoAdmin(ReadOnlyAdmin):
+    """Read-only, as listings are: changes go through photo_services."""
+
+    list_display = ("id", "listing_id", "status", "position", "caption", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("=listing_id", "=id")
+    ordering = ("-updated_at",)

@@ -73,6 +73,51 @@ class ListingDeleted(PayloadReader):
     landlord_id: uuid.UUID
 
 
+@dataclass(frozen=True)
+class PhotoVariant(PayloadReader):
+    """One rendering of a photo: its object key, its public address, its size."""
+
+    key: str
+    url: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PhotoVariants(PayloadReader):
+    thumbnail: PhotoVariant
+    card: PhotoVariant
+    full: PhotoVariant
+
+
+@dataclass(frozen=True)
+class ListingPhoto(PayloadReader):
+    """A shown photo of a listing; `position` orders a listing's photos."""
+
+    photo_id: uuid.UUID
+    position: int
+    caption: str
+    width: int
+    height: int
+    variants: PhotoVariants
+
+
+@dataclass(frozen=True)
+class PhotoChanged(PayloadReader):
+    """photo_added and photo_updated: the photo as it is after the change."""
+
+    listing_id: uuid.UUID
+    landlord_id: uuid.UUID
+    photo: ListingPhoto
+
+
+@dataclass(frozen=True)
+class PhotoRemoved(PayloadReader):
+    listing_id: uuid.UUID
+    landlord_id: uuid.UUID
+    photo_id: uuid.UUID
+
+
 EVENTS = EventCatalogue(source="listings", schema_dir=Path(__file__).parent / "schemas")
 LISTING_CREATED = EVENTS.declare(
     "listing_created", version=1, aggregate_type="listing", reader=ListingChanged
@@ -91,4 +136,14 @@ LISTING_LET = EVENTS.declare(
 )
 LISTING_DELETED = EVENTS.declare(
     "listing_deleted", version=1, aggregate_type="listing", reader=ListingDeleted
+)
+# A listing's uploaded photos, keyed by the listing so they keep order with its events.
+PHOTO_ADDED = EVENTS.declare(
+    "photo_added", version=1, aggregate_type="listing", reader=PhotoChanged
+)
+PHOTO_UPDATED = EVENTS.declare(
+    "photo_updated", version=1, aggregate_type="listing", reader=PhotoChanged
+)
+PHOTO_REMOVED = EVENTS.declare(
+    "photo_removed", version=1, aggregate_type="listing", reader=PhotoRemoved
 )

@@ -249,3 +249,45 @@ class Listing(models.Model):
             errors["latitude"] = "Give both latitude and longitude, or neither."
         if errors:
             raise ValidationError(errors)
+
+
+class Photo(models.Model):
+    """A photo a landlord uploaded for one of their listings (apps.listings.photos
+    says what is accepted). Its original waits in object storage under
+    `original_key` until the worker has made its variants; then `variants` names
+    them ({name: {key, width, height}}) and the photo is ready and shown."""
+
+    class Status(models.TextChoices):
+        AWAITING_UPLOAD = "awaiting_upload"  # presigned: the client has not confirmed yet
+        PROCESSING = "processing"
+        READY = "ready"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No foreign key: photos are distributed by their own id (sharding.py), and a
+    # listing's deletion removes its photos itself (services.listing_delete).
+    listing_id = models.UUIDField(db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    caption = models.CharField(max_length=MAX_CAPTION_LENGTH, blank=True, default="")
+    original_key = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=20, blank=True, default="")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    variants = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        # The sweeps (services.photos_sweep) look for stalled and expired photos.
+        indexes = [models.Index(fields=["status", "updated_at"], name="photo_status_updated")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["awaiting_upload", "processing", "ready", "failed"]),
+                name="photo_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.id} of {self.listing_id} ({self.status})"

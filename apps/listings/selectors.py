@@ -6,7 +6,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
 
 from apps.listings.contracts import ListingStatus
-from apps.listings.models import SEARCH_CONFIG, Listing
+from apps.listings.models import SEARCH_CONFIG, Listing, Photo
 
 
 def published_listings() -> QuerySet[Listing]:
@@ -49,3 +49,16 @@ def listing_for_viewer(*, listing_id: uuid.UUID, viewer_id: str | None) -> Listi
     if viewer_id is not None:
         visible |= Q(landlord_id=viewer_id)
     return Listing.objects.filter(visible, id=listing_id).first()
+
+
+def listing_photos(*, listing: Listing) -> QuerySet[Photo]:
+    """Every photo of the listing but failed ones, in order: the landlord's view."""
+    return Photo.objects.filter(listing_id=listing.id).exclude(status=Photo.Status.FAILED)
+
+
+def shown_photos(*, listing_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Photo]]:
+    """The processed photos of each listing, in order, in one query for a page."""
+    shown: dict[uuid.UUID, list[Photo]] = {listing_id: [] for listing_id in listing_ids}
+    for photo in Photo.objects.filter(listing_id__in=listing_ids, status=Photo.Status.READY):
+        shown[photo.listing_id].append(photo)
+    return shown

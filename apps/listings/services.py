@@ -22,7 +22,7 @@ from apps.listings.contracts import (
     LISTING_UPDATED,
     ListingStatus,
 )
-from apps.listings.models import Listing
+from apps.listings.models import Listing, Photo
 from kernel import errors
 from kernel.events.outbox import publish_event
 from kernel.events.types import EventType
@@ -147,6 +147,9 @@ def listing_delete(*, listing_id: uuid.UUID, actor_id: str) -> None:
             payload={"listing_id": str(listing.id), "landlord_id": str(listing.landlord_id)},
         )
         transaction.on_commit(partial(caching.forget_listing, listing.id))
+        # Its photos' rows go with it; their objects, no longer named, are the sweep's
+        # (photo_services.photos_sweep).
+        Photo.objects.filter(listing_id=listing.id).delete()
         listing.delete()
 
 

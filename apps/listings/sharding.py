@@ -5,4 +5,8 @@ is what the Elasticsearch search service takes over for the former."""
 
 from kernel.db.citus import Distributed
 
-PLAN = [Distributed("listings.Listing", "id")]
+PLAN = [
+    Distributed("listings.Listing", "id"),
+    # By their own id: a listing's photos are a handful of rows, read by index.
+    Distributed("listings.Photo", "id"),
+]

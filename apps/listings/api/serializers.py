@@ -1,8 +1,11 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.listings import selectors
+from apps.listings.api.photos import UploadedPhotoSerializer
 from apps.listings.models import (
     MAX_AMENITIES,
     MAX_AMENITY_LENGTH,
@@ -63,6 +66,9 @@ class ListingSerializer(serializers.ModelSerializer):
         default=list,
     )
     photos = PhotoSerializer(many=True, max_length=MAX_PHOTOS, default=list)
+    images = serializers.SerializerMethodField(
+        help_text="The uploaded photos, processed, in order, each in three sizes"
+    )
 
     class Meta:
         model = Listing
@@ -87,6 +93,7 @@ class ListingSerializer(serializers.ModelSerializer):
             "pets_allowed",
             "available_from",
             "photos",
+            "images",
             "created_at",
             "updated_at",
             "published_at",
@@ -103,6 +110,14 @@ class ListingSerializer(serializers.ModelSerializer):
             "bathrooms": {"coerce_to_string": False, "normalize_output": True},
             "area_sqm": {"coerce_to_string": False, "normalize_output": True},
         }
+
+    @extend_schema_field(UploadedPhotoSerializer(many=True))
+    def get_images(self, listing: Listing) -> list:
+        # A page's views fetch every listing's photos in one query (attach_images).
+        shown = getattr(listing, "shown_photos", None)
+        if shown is None:
+            shown = selectors.shown_photos(listing_ids=[listing.id])[listing.id]
+        return UploadedPhotoSerializer(shown, many=True).data
 
     def _complete_money(self, value: dict) -> dict:
         # Nested fields are optional in a PATCH; half an amount is not.
@@ -139,3 +154,11 @@ class ListingSerializer(serializers.ModelSerializer):
         if value < timezone.localdate() and not unchanged:
             raise serializers.ValidationError("The date may not be in the past.")
         return value
+
+
+def attach_images(listings) -> None:
+    """Every listing's processed photos, in one query, for ListingSerializer.images."""
+    listings = list(listings)
+    shown = selectors.shown_photos(listing_ids=[listing.id for listing in listings])
+    for listing in listings:
+        listing.shown_photos = shown[listing.id]

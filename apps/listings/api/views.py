@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from apps.listings import caching, selectors, services
 from apps.listings.api.filters import ListingSearchFilter
-from apps.listings.api.serializers import ListingSerializer
+from apps.listings.api.serializers import ListingSerializer, attach_images
 from kernel import errors
 from kernel.api.openapi import refuses
 from kernel.auth.permissions import IsLandlord
@@ -55,6 +55,7 @@ class ListingViewSet(viewsets.GenericViewSet):
                 return Response(cached)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        attach_images(page)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         if key:
             caching.remember_search(key, response.data)
@@ -108,6 +109,7 @@ class ListingViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def mine(self, request):
         page = self.paginate_queryset(self.get_queryset())
+        attach_images(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
