@@ -11,14 +11,18 @@ of the KRaft quorum's leader, as the quorum itself reports it), resolved at the
 moment of the kill.
 """
 
+import base64
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from devstack.cluster.topology import BIN, KUBECONFIG
 from devstack.layout import ROOT
+from devstack.programs import kafka_command
 from devstack.supervise import supervisorctl
 
 ACTIONS = {
@@ -32,6 +36,7 @@ KUBECTL = BIN / "kubectl"
 NAMESPACE = "hearth"
 POSTGRES_SELECTOR = "app.kubernetes.io/name=postgres,app.kubernetes.io/instance=hearth-data"
 KAFKA_SELECTOR = "app.kubernetes.io/name=kafka,app.kubernetes.io/instance=hearth-data"
+KAFKA_ADMIN_SECRET = "hearth-data-admin"  # helm/hearth-data values: adminSecret
 
 
 @dataclass(frozen=True)
@@ -93,20 +98,6 @@ def postgres_primary_pod() -> str:
     return pods[0]
 
 
-# Written inside the broker's pod (its /tmp is writable) from the pod's own
-# environment, so the administrator's password never crosses a command line here.
-_QUORUM_STATUS = r"""
-umask 077
-f=/tmp/chaos-quorum.properties
-printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=PLAIN' > "$f"
-module=org.apache.kafka.common.security.plain.PlainLoginModule
-printf 'sasl.jaas.config=%s required username="%s" password="%s";\n' \
-    "$module" "$ADMIN_USERNAME" "$ADMIN_PASSWORD" >> "$f"
-exec java -Xmx128m -cp '/opt/kafka/libs/*' org.apache.kafka.tools.MetadataQuorumCommand \
-    --bootstrap-controller localhost:9093 --command-config "$f" describe --status
-"""
-
-
 def quorum_leader_id(status: str) -> int:
     match = re.search(r"^LeaderId:\s*(\d+)", status, re.MULTILINE)
     if not match:
@@ -115,21 +106,62 @@ def quorum_leader_id(status: str) -> int:
 
 
 def kafka_controller_pod() -> str:
-    pods = kubectl(
+    """Asked of the quorum from the host, over the pod network: a second JVM inside
+    a broker's pod, beside the broker and under its memory limit, was killed (137)
+    before it answered while the cluster was busy."""
+    lines = kubectl(
         "get",
         "pods",
         "-l",
         KAFKA_SELECTOR,
         "--field-selector=status.phase=Running",
         "-o",
-        "jsonpath={.items[*].metadata.name}",
-    ).split()
+        r"jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{'\n'}{end}",
+    ).split("\n")
+    pods = dict(line.split() for line in lines if line.strip())
     if not pods:
         raise RuntimeError("no running Kafka pod to ask")
-    status = kubectl("exec", "-i", pods[0], "--", "sh", "-s", stdin=_QUORUM_STATUS, timeout=90)
+    controllers = ",".join(f"{ip}:9093" for ip in pods.values())
+    with tempfile.TemporaryDirectory(prefix="chaos-quorum-") as scratch:
+        config = Path(scratch) / "admin.properties"  # the directory is 0700
+        config.write_text(_admin_properties())
+        completed = subprocess.run(
+            kafka_command(
+                "org.apache.kafka.tools.MetadataQuorumCommand",
+                "--bootstrap-controller",
+                controllers,
+                "--command-config",
+                config,
+                "describe",
+                "--status",
+                jvm_options=("-Xmx128m",),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the quorum's status: {completed.stderr.strip()[-500:]}")
     # Node ids are the StatefulSet's ordinals (containers/kafka/hearth-kafka).
-    statefulset = pods[0].rsplit("-", 1)[0]
-    return f"{statefulset}-{quorum_leader_id(status)}"
+    statefulset = next(iter(pods)).rsplit("-", 1)[0]
+    return f"{statefulset}-{quorum_leader_id(completed.stdout)}"
+
+
+def _admin_properties() -> str:
+    """The data tier's Kafka administrator, from its Secret: kept in a file, so the
+    password never crosses a command line."""
+
+    def secret(key: str) -> str:
+        encoded = kubectl("get", "secret", KAFKA_ADMIN_SECRET, "-o", f"jsonpath={{.data.{key}}}")
+        return base64.b64decode(encoded).decode()
+
+    module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    username, password = secret("KAFKA_ADMIN_USERNAME"), secret("KAFKA_ADMIN_PASSWORD")
+    return (
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+        f'sasl.jaas.config={module} required username="{username}" password="{password}";\n'
+    )
 
 
 def resolve(step: Step) -> str:
