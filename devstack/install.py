@@ -19,7 +19,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from devstack import credentials, programs, supervise
+from devstack import credentials, programs, supervise, tools
 from devstack.layout import (
     DOWNLOAD_DIR,
     ES_ARTIFACT,
@@ -96,6 +96,7 @@ def install_software() -> None:
     install_kafka()
     install_elasticsearch()
     install_browser_test_tools()
+    tools.install(tools.STACK_TOOLS, "Stack servers built with Go (stripe-mock)")
 
 
 # --- software ---------------------------------------------------------------

@@ -64,6 +64,7 @@ KAFKA_CONTROLLER_PORT = 9093
 ES_PORT = 9200
 SMTP_PORT = 1025
 GATEWAY_PORT = 8000
+STRIPE_MOCK_PORT = 12111  # the payments provider's sandbox, loopback only
 # SeaweedFS (object storage): its S3 API, and the master, volume server and filer
 # behind it; each of the last three has a gRPC port 10000 above its HTTP one.
 SEAWEEDFS_S3_PORT = 8333

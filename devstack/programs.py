@@ -59,6 +59,7 @@ from devstack.layout import (
     SERVICE_USER,
     SERVICES,
     SMTP_PORT,
+    STRIPE_MOCK_PORT,
     SUPERVISOR_CONF,
     SUPERVISOR_PIDFILE,
     SUPERVISOR_SOCKET,
@@ -67,6 +68,7 @@ from devstack.layout import (
     VENV_PYTHON,
 )
 from devstack.shell import find_program, run
+from devstack.tools import tool_path
 
 # The gateway sends every path no API or admin route claims (pages, /static/) here.
 HOME_SERVICE = "frontend"
@@ -220,6 +222,14 @@ def elasticsearch_ready() -> bool:
     return status == 200 and json.loads(body)["status"] in ("green", "yellow")
 
 
+def stripe_mock_ready() -> bool:
+    # Any test-mode key is accepted; without one stripe-mock answers 401.
+    return (
+        http_get(f"http://{HOST}:{STRIPE_MOCK_PORT}/v1/balance", login=("sk_test_probe", ""))[0]
+        == 200
+    )
+
+
 def smtp_ready() -> bool:
     # An explicit local_hostname avoids a reverse DNS lookup that hangs without a network.
     with smtplib.SMTP(HOST, SMTP_PORT, local_hostname="localhost", timeout=2) as smtp:
@@ -234,7 +244,7 @@ def all_programs() -> list[Program]:
 
 
 def infra_programs() -> list[Program]:
-    return [postgres(), redis(), kafka(), elasticsearch(), smtp(), seaweedfs()]
+    return [postgres(), redis(), kafka(), elasticsearch(), smtp(), stripe_mock(), seaweedfs()]
 
 
 def app_programs() -> list[Program]:
@@ -387,6 +397,23 @@ def seaweedfs() -> Program:
         directory=SEAWEEDFS_DIR,
         watched_files=(SEAWEEDFS_S3_CONFIG,),
         startsecs=3,
+    )
+
+
+def stripe_mock() -> Program:
+    # Stateless: answers every Stripe API call with its fixtures (docs/payments.md says
+    # what that means for declines and reconciliation). HTTPS on the next port, loopback too.
+    return Program(
+        name="stripe-mock",
+        group="infra",
+        command=(
+            tool_path("stripe-mock"),
+            *("-http-addr", f"{HOST}:{STRIPE_MOCK_PORT}"),
+            *("-https-addr", f"{HOST}:{STRIPE_MOCK_PORT + 1}"),
+        ),
+        endpoint=f"http://{HOST}:{STRIPE_MOCK_PORT} (Stripe API mock)",
+        probe=stripe_mock_ready,
+        ports=(STRIPE_MOCK_PORT, STRIPE_MOCK_PORT + 1),
     )
 
 

@@ -51,6 +51,11 @@ TOOLS: dict[str, tuple[str, str, str]] = {
         "v1.7.12",
     ),
 }
+# Servers of the local stack built the same way (`make up` installs them, not `make tools`).
+STACK_TOOLS: dict[str, tuple[str, str, str]] = {
+    # Stripe's own API mock, the payments provider's sandbox (devstack/programs.py).
+    "stripe-mock": ("github.com/stripe/stripe-mock", "github.com/stripe/stripe-mock", "v0.203.0"),
+}
 
 
 def tool_path(name: str) -> Path:
@@ -123,11 +128,14 @@ def stale_tools() -> list[str]:
     ]
 
 
-def install() -> None:
-    step("Deploy tools (helm, conftest, actionlint) in var/tools/bin")
+def install(
+    tools: dict[str, tuple[str, str, str]] = TOOLS,
+    title: str = "Deploy tools (helm, conftest, actionlint)",
+) -> None:
+    step(f"{title} in var/tools/bin")
     TOOLS_BIN.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "GOBIN": str(TOOLS_BIN), "CGO_ENABLED": "0"}
-    for name, (package, module, version) in TOOLS.items():
+    for name, (package, module, version) in tools.items():
         found = built_version(tool_path(name), module)
         if found == version:
             say(f"{name} {version}: installed")

@@ -1,7 +1,16 @@
 """The payments context's REST API, served under /api/v1/payments/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-router = DefaultRouter()
+from apps.payments.api.views import PaymentViewSet, PayoutViewSet, StripeWebhookView
+from kernel.api.routers import ApiRouter
 
-urlpatterns = router.urls
+router = ApiRouter()
+# Before payments/{id}, which would not match these anyway (ids are UUIDs).
+router.register("payments/payouts", PayoutViewSet, basename="payout")
+router.register("payments", PaymentViewSet, basename="payment")
+
+urlpatterns = [
+    path("payments/webhooks/stripe", StripeWebhookView.as_view(), name="stripe-webhook"),
+    *router.urls,
+]
