@@ -79,9 +79,7 @@ SERVICES: dict[str, Service] = {
         Service(
             "applications", 8103, consumes_events=True, publishes_events=True, calls=("accounts",)
         ),
-        Service(
-            "payments", 8104, consumes_events=True, publishes_events=True, calls=("accounts",)
-        ),
+        Service("payments", 8104, consumes_events=True, publishes_events=True, calls=("accounts",)),
         Service(
             "notifications",
             8105,
