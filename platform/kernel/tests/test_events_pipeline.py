@@ -264,9 +264,13 @@ def test_a_new_consumer_group_reads_all_1000_prior_events_from_the_beginning():
 
 
 def test_replay_rebuilds_the_read_model_from_events():
-    written = write_events(50, aggregates=5, note="replayed")
-    with RelayThread():
-        wait_until_published(timeout=90)
+    # Published in two rounds, so the second starts at a later broker timestamp than
+    # the first whatever ran before: the replay "since" below lands between them.
+    written = []
+    for _ in range(2):
+        written += write_events(25, aggregates=5, note="replayed")
+        with RelayThread():
+            wait_until_published(timeout=90)
     group = f"hearth.kernel_tests.replay-{written[0].event_id.hex[:8]}"
     spec = ConsumerSpec(
         group_id=group,
