@@ -52,7 +52,7 @@ SERVICES: dict[str, Service] = {
             "frontend",
             8100,
             package="frontend",
-            calls=("accounts", "listings", "applications", "notifications"),
+            calls=("accounts", "listings", "applications", "notifications", "payments"),
         ),
         # Every deployable that checks user tokens consumes accounts' ended sessions
         # (kernel.auth.revocation), besides what its own context consumes. Every

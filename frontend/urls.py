@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend.views import accounts, activity, landlord, password_reset, search
+from frontend.views import accounts, activity, landlord, password_reset, payments, search
 
 urlpatterns = [
     path("", search.home, name="home"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("signout/everywhere", accounts.sign_out_everywhere_page, name="signout_everywhere"),
     path("applications", activity.my_applications, name="applications"),
     path("notifications", activity.notifications, name="notifications"),
+    path("payments", payments.payment_list, name="payments"),
+    path("payments/<uuid:payment_id>", payments.payment_detail, name="payment"),
+    path("payments/<uuid:payment_id>/pay", payments.pay, name="pay"),
+    path("payouts", payments.payouts, name="payouts"),
     path(
         "applications/<uuid:application_id>/approve",
         activity.decide,

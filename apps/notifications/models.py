@@ -27,6 +27,9 @@ class Notification(models.Model):
         APPLICATION_REJECTED = "application_rejected"
         APPLICATION_CLOSED = "application_closed"
         PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a secret)
+        PAYMENT_DUE = "payment_due"
+        PAYMENT_RECEIPT = "payment_receipt"  # to the renter
+        PAYMENT_RECEIVED = "payment_received"  # to the landlord
 
     class Status(models.TextChoices):
         PENDING = "pending"

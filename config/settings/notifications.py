@@ -5,7 +5,11 @@ from config.settings.base import deployable_settings
 
 globals().update(deployable_settings("notifications"))
 
-HEARTH_EVENT_CONSUMERS = ["apps.notifications.consumers.NOTIFICATIONS", REVOCATION_CONSUMER]
+HEARTH_EVENT_CONSUMERS = [
+    "apps.notifications.consumers.NOTIFICATIONS",
+    "apps.notifications.payment_emails.PAYMENT_EMAILS",  # payment due, receipts
+    REVOCATION_CONSUMER,
+]
 
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-pending": {
