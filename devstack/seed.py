@@ -3,11 +3,17 @@
 through the public API, like any user's data, so every event, read model and
 email follows. Runs once per database: a stamp in var/stamps/ records it.
 
+Photos are a step of their own (stamp demo-photos), so a stack seeded before
+photos existed gets them too: every demo listing gets one to three photos drawn
+here (devstack/demo_photos.py), uploaded as a landlord uploads them, and its
+coordinates set within its city.
+
     .venv/bin/python devstack/seed.py
 """
 
 import random
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,9 +25,11 @@ from devstack.api_client import (  # noqa: E402
     create_staff_account,
     listing_fields,
 )
+from devstack.demo_photos import demo_photo  # noqa: E402
 from devstack.layout import STAMP_DIR  # noqa: E402
 
 SEEDED_STAMP = STAMP_DIR / "demo-data"
+PHOTOS_STAMP = STAMP_DIR / "demo-photos"
 
 DEMO_PASSWORD = "hearth-demo-password"  # local demo accounts only
 LANDLORDS = 5
@@ -37,6 +45,19 @@ CITIES = {
     "London": ("GB", "GBP", 2200),
     "Warsaw": ("PL", "PLN", 4200),
 }
+# Each city's centre; listings are spread within about 3 km of it.
+CENTRES = {
+    "Lisbon": (38.7223, -9.1393),
+    "Porto": (41.1579, -8.6291),
+    "Madrid": (40.4168, -3.7038),
+    "Berlin": (52.5200, 13.4050),
+    "Amsterdam": (52.3676, 4.9041),
+    "Paris": (48.8566, 2.3522),
+    "London": (51.5074, -0.1278),
+    "Warsaw": (52.2297, 21.0122),
+}
+LISBON = CENTRES["Lisbon"]
+CAPTIONS = ["Living room", "The building", "Bedroom", "Kitchen corner", "Morning light"]
 KINDS = ["studio", "loft", "flat", "townhouse", "garden flat", "penthouse"]
 FEATURES = ["bright", "quiet", "renovated", "spacious", "cosy", "central", "leafy"]
 AMENITIES = ["balcony", "dishwasher", "elevator", "parking", "washer", "terrace", "gym"]
@@ -64,6 +85,14 @@ def users(api: Api, role: str, count: int) -> list[Api]:
     return signed_in
 
 
+def coordinates(city: str, rng: random.Random) -> dict:
+    latitude, longitude = CENTRES[city]
+    return {
+        "latitude": f"{latitude + rng.uniform(-0.025, 0.025):.6f}",
+        "longitude": f"{longitude + rng.uniform(-0.035, 0.035):.6f}",
+    }
+
+
 def listing(number: int, rng: random.Random) -> dict:
     city = list(CITIES)[number % len(CITIES)]
     country, currency, base_rent = CITIES[city]
@@ -88,12 +117,72 @@ def listing(number: int, rng: random.Random) -> dict:
         amenities=rng.sample(AMENITIES, rng.randint(1, 4)),
         pets_allowed=rng.random() < 0.4,
         available_from=(date.today() + timedelta(days=rng.randint(0, 90))).isoformat(),
-        photos=[{"url": f"https://img.hearth.example/demo/{number}.jpg", "caption": "Living room"}],
+        photos=[],  # uploaded ones instead: seed_photos
+        **coordinates(city, rng),
     )
+
+
+def add_photos(owner: Api, listing: dict, number: int) -> int:
+    """One to three photos for a demo listing, unless it has some; its coordinates
+    moved into its own city (demo data seeded before this had Lisbon's everywhere)."""
+    path = f"/api/v1/listings/{listing['id']}"
+    rng = random.Random(number)
+    misplaced = listing["latitude"] == LISBON[0] and listing["city"] != "Lisbon"
+    if misplaced and listing["city"] in CENTRES and listing["status"] != "let":
+        owner.call("PATCH", path, json=coordinates(listing["city"], rng))
+    if listing.get("images") or listing["status"] == "let":
+        return 0
+    # Text links to a host that never existed (img.hearth.example) go.
+    if listing["photos"] and "hearth.example" in listing["photos"][0]["url"]:
+        owner.call("PATCH", path, json={"photos": []})
+    count = 1 + (number % 3 == 0) + (number % 5 == 0)
+    kinds = ["facade", "room", "room"]
+    for index in range(count):
+        owner.call(
+            "POST",
+            f"{path}/photos",
+            files={
+                "file": (
+                    f"demo-{number}-{index}.jpg",
+                    demo_photo(number * 3 + index, kinds[index]),
+                    "image/jpeg",
+                )
+            },
+            data={"caption": CAPTIONS[(number + index) % len(CAPTIONS)]},
+            expect=202,
+        )
+    return count
+
+
+def seed_photos(landlords: list[Api]) -> int:
+    """Every landlord's listings get photos, four uploads at a time."""
+    work = []
+    for owner in landlords:
+        page = 1
+        while page:
+            mine = owner.call(
+                "GET", "/api/v1/listings/mine", params={"page": page, "page_size": 100}
+            )
+            work += [(owner, listing) for listing in mine["results"]]
+            page = page + 1 if mine.get("next") else 0
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        added = pool.map(lambda item: add_photos(item[1][0], item[1][1], item[0]), enumerate(work))
+        total = sum(added)
+    PHOTOS_STAMP.parent.mkdir(parents=True, exist_ok=True)
+    PHOTOS_STAMP.write_text(f"{date.today().isoformat()}\n")
+    return total
 
 
 def main() -> int:
     if SEEDED_STAMP.exists():
+        if not PHOTOS_STAMP.exists():
+            api = Api()
+            landlords = [
+                api.sign_in(email=demo_email("landlord", n), password=DEMO_PASSWORD)
+                for n in range(1, LANDLORDS + 1)
+            ]
+            print(f"demo data present; {seed_photos(landlords)} demo photos uploaded")
+            return 0
         print("demo data present")
         return 0
     api = Api()
@@ -118,12 +207,13 @@ def main() -> int:
                 owner.decide(application["id"], "approve")
             elif index == 1:
                 owner.decide(application["id"], "reject")
+    photos = seed_photos(landlords)
     SEEDED_STAMP.parent.mkdir(parents=True, exist_ok=True)
     SEEDED_STAMP.write_text(f"{date.today().isoformat()}\n")
     print(
         f"demo data: {LANDLORDS} landlords, {RENTERS} renters ({demo_email('renter', 1)} etc., "
         f"password {DEMO_PASSWORD}), staff {staff} (every /admin/<context>/), "
-        f"{LISTINGS} listings, {applications} applications"
+        f"{LISTINGS} listings with {photos} photos, {applications} applications"
     )
     return 0
 

@@ -50,4 +50,9 @@ urlpatterns = [
         landlord.listing_applications,
         name="listing_applications",
     ),
+    path(
+        "landlord/listings/<uuid:listing_id>/photos",
+        landlord.listing_photos,
+        name="listing_photos",
+    ),
 ]
