@@ -1,10 +1,10 @@
 """What a web process's /metrics reads live from the stores at each scrape, so it
-moves while the consumers or the relay are stopped: the outbox backlog and the age
-of its oldest unpublished row, each consumer group's lag per partition (committed
-offset against the end of the partition), the depth of each dead-letter topic, and
-the Celery queue's depth. A scrape costs a count on the outbox's partial index and
-a few broker round trips; Kafka or Redis down leaves those series out, never the
-answer.
+moves while the consumers or the relay are stopped: the readiness checks (as
+/readyz), the outbox backlog and the age of its oldest unpublished row, each
+consumer group's lag per partition (committed offset against the end of the
+partition), the depth of each dead-letter topic, and the Celery queue's depth. A
+scrape costs the probes, a count on the outbox's partial index and a few broker
+round trips; Kafka or Redis down leaves those series out, never the answer.
 """
 
 import logging
@@ -41,15 +41,24 @@ class LiveCollector(Collector):
     """What a scrape reads from the stores rather than from counters."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from django.conf import settings
-
-        service = settings.HEARTH_SERVICE
-        yield from self._outbox(service)
-        yield from self._consumers(service)
-        yield from self._celery(service)
+        yield self._readiness()
+        yield from self._outbox()
+        yield from self._consumers()
+        yield from self._celery()
 
     @staticmethod
-    def _outbox(service: str) -> Iterator[GaugeMetricFamily]:
+    def _readiness() -> GaugeMetricFamily:
+        from kernel.health.checks import readiness_checks, run_checks
+
+        family = GaugeMetricFamily(
+            "hearth_ready", "1 when the readiness check (/readyz) passes.", labels=["check"]
+        )
+        for check, result in run_checks(readiness_checks()).items():
+            family.add_metric([check], 1 if result == "ok" else 0)
+        return family
+
+    @staticmethod
+    def _outbox() -> Iterator[GaugeMetricFamily]:
         from django.db import DatabaseError, connection
 
         try:
@@ -62,69 +71,65 @@ class LiveCollector(Collector):
         except DatabaseError as error:  # the readiness probe reports it; /metrics answers
             logger.warning("outbox unreadable", extra={"error": repr(error)})
             return
-        yield _gauge(
-            "hearth_outbox_backlog", "Committed events not yet on Kafka.", service, backlog
+        yield GaugeMetricFamily(
+            "hearth_outbox_backlog", "Committed events not yet on Kafka.", value=backlog
         )
-        yield _gauge(
+        yield GaugeMetricFamily(
             "hearth_outbox_oldest_unpublished_age_seconds",
             "Age of the oldest committed event not yet on Kafka (0 when none waits).",
-            service,
-            float(oldest),
+            value=float(oldest),
         )
 
     @staticmethod
-    def _consumers(service: str) -> Iterator[GaugeMetricFamily]:
+    def _consumers() -> Iterator[GaugeMetricFamily]:
         lag = GaugeMetricFamily(
             "hearth_consumer_lag",
             "Events on a partition past the group's committed offset.",
-            labels=["service", "group", "topic", "partition"],
+            labels=["group", "topic", "partition"],
         )
         dlq = GaugeMetricFamily(
             "hearth_dlq_depth",
             "Events in a consumer group's dead-letter topic.",
-            labels=["service", "group", "topic"],
+            labels=["group", "topic"],
         )
-        up = GaugeMetricFamily(
-            "hearth_kafka_lag_scrape_ok", "1 when Kafka answered this scrape.", labels=["service"]
-        )
+        answered = 1
         try:
             for group, topic, partition, behind in consumer_lags():
-                lag.add_metric([service, group, topic, str(partition)], behind)
+                lag.add_metric([group, topic, str(partition)], behind)
             for group, topic, depth in dead_letter_depths():
-                dlq.add_metric([service, group, topic], depth)
-            up.add_metric([service], 1)
+                dlq.add_metric([group, topic], depth)
         except Exception as error:  # a scrape must answer while Kafka is down
             logger.warning("consumer lag unreadable", extra={"error": repr(error)})
-            up.add_metric([service], 0)
-        yield from (lag, dlq, up)
+            answered = 0
+        yield from (lag, dlq)
+        yield GaugeMetricFamily(
+            "hearth_kafka_lag_scrape_ok", "1 when Kafka answered this scrape.", value=answered
+        )
 
     @staticmethod
-    def _celery(service: str) -> Iterator[GaugeMetricFamily]:
+    def _celery() -> Iterator[GaugeMetricFamily]:
+        from celery import current_app
         from django.conf import settings
 
-        if not getattr(settings, "CELERY_BROKER_URL", ""):
+        # The deployable's own app (config.celery) when it runs a worker; Celery's
+        # default app otherwise, with no broker configured.
+        if not current_app.conf.broker_url:
             return
-        from celery import current_app
 
         queue = settings.CELERY_TASK_DEFAULT_QUEUE
         try:
+            # The queue's list, read by the channel's client, which prefixes the key
+            # as the ACL requires (kombu's passive queue_declare does not).
             with current_app.connection_for_read() as connection:
-                declared = connection.default_channel.queue_declare(queue=queue, passive=True)
-                depth = declared.message_count
+                depth = connection.default_channel.client.llen(queue)
         except Exception as error:
             logger.warning("celery queue unreadable", extra={"error": repr(error)})
             return
         family = GaugeMetricFamily(
-            "hearth_celery_queue_depth", "Tasks waiting in the queue.", labels=["service", "queue"]
+            "hearth_celery_queue_depth", "Tasks waiting in the queue.", labels=["queue"]
         )
-        family.add_metric([service, queue], depth)
+        family.add_metric([queue], depth)
         yield family
-
-
-def _gauge(name: str, documentation: str, service: str, value: float) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, documentation, labels=["service"])
-    family.add_metric([service], value)
-    return family
 
 
 # -- consumer lag and dead letters, read from Kafka ----------------------------------

@@ -61,7 +61,7 @@ def serve_process_metrics(process: str) -> int | None:
         return None
     host = os.environ.get("HEARTH_METRICS_HOST", "0.0.0.0")  # noqa: S104 - a pod's own port
     start_http_server(int(port), addr=host)
-    logger.info("serving metrics", extra={"port": int(port), "process": process})
+    logger.info("serving metrics", extra={"port": int(port), "hearth_process": process})
     return int(port)
 
 

@@ -4,8 +4,9 @@ point (wsgi and gunicorn's post_fork, the relay and consumer commands, Celery).
 Configured by the standard variables: OTEL_EXPORTER_ZIPKIN_ENDPOINT (no endpoint,
 no tracing: the API stays a no-op and nothing is sent anywhere), OTEL_SERVICE_NAME
 (default: the deployable), OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER and
-OTEL_TRACES_SAMPLER_ARG (default parentbased_traceidratio at 1.0), OTEL_BSP_*
-for the batch exporter, OTEL_SDK_DISABLED.
+OTEL_TRACES_SAMPLER_ARG (default: parent-based, roots drawn at the ratio
+OTEL_TRACES_SAMPLER_ARG, 1.0 unless set, and no trace rooted in a background
+client call), OTEL_BSP_* for the batch exporter, OTEL_SDK_DISABLED.
 
 Sampling is decided at the root and followed by every hop (parent-based). Errors
 and slow work are kept even when the root's coin said no (HEARTH_TRACE_KEEP_SLOW_MS,
@@ -29,11 +30,15 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
     AlwaysRecordSampler,
-    ParentBasedTraceIdRatio,
+    Decision,
+    ParentBased,
     Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
 )
-from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
 
 PROCESS_ATTRIBUTE = "hearth.process"  # web, relay, consumer, worker, beat, command
 # Probes and scrapes every few seconds would drown the traces that matter.
@@ -66,13 +71,51 @@ def init_tracing(service: str, *, process: str, django: bool = False) -> bool:
     return True
 
 
-def _sampler() -> Sampler:
-    name = os.environ.get("OTEL_TRACES_SAMPLER")
-    if name:
+class NoClientRoots(Sampler):
+    """Drops a trace that would begin with a client call (a Redis command, an SQL
+    statement, an HTTP call) outside any span: the pollers of Celery, the
+    revocation mirror and the relay, which would bury the requests' traces."""
+
+    def __init__(self, root: Sampler) -> None:
+        self.root = root
+
+    def should_sample(  # noqa: PLR0913, PLR0917 - the Sampler interface
+        self,
+        parent_context,
+        trace_id,
+        name,
+        kind=None,
+        attributes=None,
+        links=None,
+        trace_state=None,
+    ) -> SamplingResult:
+        if kind is SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return self.root.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"NoClientRoots{{{self.root.get_description()}}}"
+
+
+def _sampler(*, keep_slow: bool) -> Sampler:
+    """OTEL_TRACES_SAMPLER when set (as it is: nothing kept besides). Else parent-
+    based, the roots drawn at OTEL_TRACES_SAMPLER_ARG (default 1.0), never a client
+    call's; with `keep_slow`, what the draw leaves out is still recorded, for
+    KeepErrorsAndSlow to keep or drop when its local root ends."""
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
         from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
 
         return _get_from_env_or_default()
-    return ParentBasedTraceIdRatio(1.0)
+    ratio = TraceIdRatioBased(float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0")))
+    if not keep_slow:
+        return ParentBased(root=NoClientRoots(ratio))
+    return ParentBased(
+        root=NoClientRoots(AlwaysRecordSampler(ratio)),
+        remote_parent_not_sampled=AlwaysRecordSampler(ALWAYS_OFF),
+        local_parent_not_sampled=AlwaysRecordSampler(ALWAYS_OFF),
+    )
 
 
 def keep_slow_seconds() -> float:
@@ -85,10 +128,8 @@ def _install_provider(service: str, process: str) -> None:
     attributes = {PROCESS_ATTRIBUTE: process}
     if not os.environ.get("OTEL_SERVICE_NAME"):
         attributes["service.name"] = service
-    sampler = _sampler()
     slow = keep_slow_seconds()
-    if slow > 0:
-        sampler = AlwaysRecordSampler(sampler)
+    sampler = _sampler(keep_slow=slow > 0 and not os.environ.get("OTEL_TRACES_SAMPLER"))
     provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
     # The batch processor's thread starts here, in the process that exports: after
     # gunicorn's fork, never in its master (a thread does not survive a fork).
