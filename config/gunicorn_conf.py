@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+import tempfile
 
 from gunicorn import util
 
@@ -45,3 +47,38 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 # Set in the master, before it forks the workers, which call util.write_error.
 util.write_error = write_json_error
+
+
+# Metrics: each worker counts into files of this directory, and the worker that
+# answers /metrics adds them all up (prometheus-client's multiprocess mode). Set
+# here, in the master, so the workers inherit it before they import the client;
+# one directory per master, emptied when it starts, removed when it stops.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hearth-metrics-")
+METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def on_starting(server) -> None:
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    os.makedirs(METRICS_DIR, exist_ok=True)
+
+
+def post_fork(server, worker) -> None:
+    """Tracing starts in each worker, after the fork: the span exporter's thread
+    would not survive a fork, and Django's instrumentation must be in place before
+    the worker loads the application and its middleware."""
+    from config.services import select_settings_module
+    from kernel.observability.tracing import init_tracing
+
+    select_settings_module()
+    init_tracing(os.environ.get("HEARTH_SERVICE", "unknown"), process="web", django=True)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)

@@ -57,6 +57,7 @@ from devstack.layout import (
     VENV,
     VENV_PYTHON,
 )
+from devstack.observability.install import install as install_observability
 from devstack.shell import fail, find_program, install_debian_packages, run, say, step
 
 # A program the stack runs -> the Debian package that provides it.
@@ -97,6 +98,7 @@ def install_software() -> None:
     install_elasticsearch()
     install_browser_test_tools()
     tools.install(tools.STACK_TOOLS, "Stack servers built with Go (stripe-mock)")
+    install_observability()  # Zipkin, VictoriaMetrics, vmalert, Alertmanager, exporters
 
 
 # --- software ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from devstack import credentials, object_storage
+from devstack import credentials, object_storage, observability
 from devstack.layout import (
     DEVSTACK,
     ES_CONFIG,
@@ -244,7 +244,16 @@ def all_programs() -> list[Program]:
 
 
 def infra_programs() -> list[Program]:
-    return [postgres(), redis(), kafka(), elasticsearch(), smtp(), stripe_mock(), seaweedfs()]
+    return [
+        *(postgres(), redis(), kafka(), elasticsearch(), smtp(), stripe_mock(), seaweedfs()),
+        *observability_programs(),
+    ]
+
+
+def observability_programs() -> list[Program]:
+    from devstack.observability.programs import programs  # it builds on this module
+
+    return programs()
 
 
 def app_programs() -> list[Program]:
@@ -326,7 +335,11 @@ def kafka() -> Program:
         command=kafka_command(
             "kafka.Kafka",
             server_properties,
-            jvm_options=(*KAFKA_HEAP, f"-Djava.security.auth.login.config={KAFKA_JAAS}"),
+            jvm_options=(
+                *KAFKA_HEAP,
+                f"-Djava.security.auth.login.config={KAFKA_JAAS}",
+                *observability.kafka_jvm_options(),  # the JMX exporter agent
+            ),
         ),
         endpoint=f"{HOST}:{KAFKA_PORT} (controller {KAFKA_CONTROLLER_PORT})",
         probe=kafka_ready,
@@ -448,7 +461,8 @@ def deployable_process(service: str, name: str, command: tuple, endpoint: str, *
         command=command,
         endpoint=endpoint,
         probe=kw.pop("probe", None),
-        environment={"HEARTH_SERVICE": service},
+        # Traces to Zipkin, metrics where VictoriaMetrics scrapes them.
+        environment={"HEARTH_SERVICE": service, **observability.process_environment(service, name)},
         watched_files=source_files(),
         **kw,
     )
@@ -560,6 +574,7 @@ def render_configs() -> None:
         logs=ES_LOGS,
     )
     object_storage.render_identities()
+    observability.render_configs()
     render_nginx()
     render_supervisord()
 

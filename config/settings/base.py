@@ -69,8 +69,12 @@ PLATFORM_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Requests per route, their statuses and durations (kernel.observability.metrics);
+    # the first and the last middleware, so they time everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "kernel.observability.middleware.RequestIdMiddleware",
     "kernel.http_security.ProbeMiddleware",  # the kubelet's, before the Host check
+    "kernel.observability.middleware.MetricsMiddleware",  # the scraper's, likewise
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "kernel.http_security.RequestHygieneMiddleware",
@@ -81,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -173,7 +178,8 @@ KAFKA_SECURITY_PROTOCOL = env(
 )
 KAFKA_SASL_MECHANISM = env("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Django's SMTP backend, with a span per send and the event-to-SMTP latency.
+EMAIL_BACKEND = "kernel.observability.mail.ObservedSMTPBackend"
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env("EMAIL_PORT", "1025"))
 EMAIL_TIMEOUT = 10
@@ -302,7 +308,8 @@ def redis_cache(
         # Its host is the master set's name, which the client asks the sentinels for.
         location = _with_host(location, master)
     return {
-        "BACKEND": "django_redis.cache.RedisCache",
+        # django-redis's, counting hits and misses (django_cache_*_total).
+        "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
         "LOCATION": location,
         "KEY_PREFIX": key_prefix,
         "OPTIONS": options,

@@ -1,10 +1,13 @@
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kernel.events.consumer import EventConsumer
 from kernel.events.registry import consumer_spec, consumer_specs
 from kernel.management.commands._signals import stop_on_signals
+from kernel.observability.metrics import serve_process_metrics
+from kernel.observability.tracing import init_tracing
 
 
 class Command(BaseCommand):
@@ -17,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, group_id: str | None, **options):
         stop = stop_on_signals()
+        init_tracing(settings.HEARTH_SERVICE, process="consumer")
+        serve_process_metrics("consumer")
         specs = [consumer_spec(group_id)] if group_id else list(consumer_specs().values())
         if not specs:
             raise CommandError("this deployable consumes no events")
