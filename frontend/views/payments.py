@@ -78,9 +78,7 @@ def pay(request, payment_id):
         level, text = OUTCOMES[response.status_code]
         messages.add_message(request, level, text)
     elif response.status_code == 402:
-        messages.error(
-            request, f"Declined: {body['charge']['failure_message']} Nothing was charged."
-        )
+        messages.error(request, f"Declined: {body['detail']} Nothing was charged.")
     else:
         detail = body.get("detail") or " ".join(
             str(message) for messages_ in body.values() for message in messages_

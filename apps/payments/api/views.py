@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -28,7 +28,7 @@ from apps.payments.api.serializers import (
 from apps.payments.models import Charge, Payment
 from kernel import errors
 from kernel.api.exceptions import exception_handler
-from kernel.api.openapi import refuses
+from kernel.api.openapi import AutoSchema, refuses
 from kernel.auth.permissions import IsLandlord, IsRenter
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -48,13 +48,29 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+class PaymentsSchema(AutoSchema):
+    """The kernel's schema of an operation, knowing the two refusals only payments
+    gives: 402 (declined) and 422 (a key reused), both of the shape of every refusal."""
+
+    EXTRA = {
+        402: "The card was declined; nothing was charged and the payment is due again.",
+        422: "The Idempotency-Key was used for a different request.",
+    }
+
+    def _error_response(self, status: int) -> dict:
+        if status not in self.EXTRA:
+            return super()._error_response(status)
+        return {**super()._error_response(409), "description": self.EXTRA[status]}
+
+
 @extend_schema_view(
     list=extend_schema(operation_id="payments_list"),
     retrieve=extend_schema(operation_id="payments_retrieve"),
 )
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = PaymentSerializer
-    role_permissions = {"pay": IsRenter, "refund_deposit": IsLandlord, "payouts": IsLandlord}
+    schema = PaymentsSchema()
+    role_permissions = {"pay": IsRenter, "refund_deposit": IsLandlord}
 
     def get_permissions(self):
         role = self.role_permissions.get(self.action)
@@ -72,13 +88,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={
             200: PayResultSerializer,
             202: OpenApiResponse(PayResultSerializer, "Sent; the outcome is not known yet."),
-            402: OpenApiResponse(PayResultSerializer, "Declined: the payment is due again."),
-            422: OpenApiResponse(
-                OpenApiTypes.OBJECT, "The Idempotency-Key was used for another request."
-            ),
         },
     )
-    @refuses(errors.Conflict)
+    @refuses(errors.Conflict, 402, 422)
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
         """Charge the move-in payment (rent + deposit) once, whatever the repeats."""
@@ -106,7 +118,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 if refusal is None:
                     raise
                 return idempotency.Answer(refusal.status_code, refusal.data)
-            body = PayResultSerializer({"payment": payment, "charge": charge}).data
+            if charge.status == Charge.Status.FAILED:
+                body = {"detail": charge.failure_message, "code": charge.decline_code}
+            else:
+                body = PayResultSerializer({"payment": payment, "charge": charge}).data
             return idempotency.Answer(PAY_STATUSES[charge.status], body)
 
         try:
@@ -115,7 +130,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
         except idempotency.KeyReused:
             return Response(
-                {IDEMPOTENCY_HEADER: ["This key was used for a different request."]},
+                {"detail": f"This {IDEMPOTENCY_HEADER} was used for a different request."},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         response = Response(answer.body, status=answer.status)
@@ -150,6 +165,13 @@ class PayoutViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return super().list(request, *args, **kwargs)
 
 
+class WebhookAnswerSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    applied = serializers.BooleanField(
+        help_text="False for a redelivery or an event about no charge."
+    )
+
+
 class StripeWebhookView(APIView):
     """Stripe's webhook: the signature (Stripe-Signature, our webhook secret) is the
     authentication; each event is applied once per event id."""
@@ -160,7 +182,7 @@ class StripeWebhookView(APIView):
     @extend_schema(
         operation_id="payments_webhook_stripe",
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        responses=WebhookAnswerSerializer,
     )
     def post(self, request):
         try:
