@@ -25,6 +25,7 @@ class Service:
     # Helm chart gives it their <NAME>_URL and lets it, and only it, reach them.
     calls: tuple[str, ...] = ()
     sends_email: bool = False  # talks SMTP (the chart opens egress to the mail relay)
+    searches: bool = False  # talks to Elasticsearch (the chart opens egress to it)
     object_storage: bool = False  # keeps objects in S3 (its own key pair, its own bucket)
 
     @property
@@ -52,7 +53,7 @@ SERVICES: dict[str, Service] = {
             "frontend",
             8100,
             package="frontend",
-            calls=("accounts", "listings", "applications", "notifications", "payments"),
+            calls=("accounts", "listings", "applications", "notifications", "payments", "search"),
         ),
         # Every deployable that checks user tokens consumes accounts' ended sessions
         # (kernel.auth.revocation), besides what its own context consumes. Every
@@ -89,6 +90,9 @@ SERVICES: dict[str, Service] = {
             calls=("accounts",),
             sends_email=True,
         ),
+        # A read model built from listings' events alone (docs/search.md): no
+        # existing context knows it exists.
+        Service("search", 8106, consumes_events=True, calls=("accounts",), searches=True),
     )
 }
 

@@ -25,6 +25,8 @@ def expected_stores(service: Service) -> set[str]:
         stores.add("kafka")
     if service.sends_email:
         stores.add("smtp")
+    if service.searches:
+        stores.add("elasticsearch")
     return stores
 
 

@@ -1,0 +1,19 @@
+"""Settings of the search deployable: listings' events into Elasticsearch (docs/search.md)."""
+
+from config.settings.base import *
+from config.settings.base import deployable_settings, env
+
+globals().update(deployable_settings("search"))
+HEARTH_EVENT_CONSUMERS = ["apps.search.consumers.LISTINGS_INDEX", REVOCATION_CONSUMER]
+
+# Queries and writes go through this alias; its indices are <alias>-v<mapping>-<time>,
+# inside the search-* names its Elasticsearch user may touch.
+SEARCH_INDEX_ALIAS = env("SEARCH_INDEX_ALIAS", "search-listings")
+SEARCH_INDEX_SHARDS = int(env("SEARCH_INDEX_SHARDS", "1"))
+SEARCH_INDEX_REPLICAS = int(env("SEARCH_INDEX_REPLICAS", "0"))  # production: 1 per extra zone
+# Deep pages are search_after's: from + size stays under this.
+SEARCH_MAX_RESULT_WINDOW = int(env("SEARCH_MAX_RESULT_WINDOW", "1000"))
+# A query that takes longer fails, and the front end falls back to listings' search.
+SEARCH_TIMEOUT_SECONDS = float(env("SEARCH_TIMEOUT_SECONDS", "2"))
+SEARCH_WRITE_TIMEOUT_SECONDS = float(env("SEARCH_WRITE_TIMEOUT_SECONDS", "30"))
+SEARCH_REINDEX_READ_TIMEOUT_SECONDS = float(env("SEARCH_REINDEX_READ_TIMEOUT_SECONDS", "600"))
