@@ -17,3 +17,5 @@ SEARCH_MAX_RESULT_WINDOW = int(env("SEARCH_MAX_RESULT_WINDOW", "1000"))
 SEARCH_TIMEOUT_SECONDS = float(env("SEARCH_TIMEOUT_SECONDS", "2"))
 SEARCH_WRITE_TIMEOUT_SECONDS = float(env("SEARCH_WRITE_TIMEOUT_SECONDS", "30"))
 SEARCH_REINDEX_READ_TIMEOUT_SECONDS = float(env("SEARCH_REINDEX_READ_TIMEOUT_SECONDS", "600"))
+# The client logs every request at INFO: a line per indexed event. Failures stay.
+LOGGING["loggers"]["elastic_transport"] = {"level": "WARNING"}
