@@ -1,11 +1,8 @@
 """Reads of the payments context."""
 
-from decimal import Decimal
-
 from django.db.models import QuerySet
 
-from apps.payments import ledger
-from apps.payments.models import Account, Payment, Payout
+from apps.payments.models import Payment, Payout
 
 
 def payments_visible_to(*, user) -> QuerySet[Payment]:
@@ -19,8 +16,3 @@ def payments_visible_to(*, user) -> QuerySet[Payment]:
 
 def payouts_of(*, landlord_id) -> QuerySet[Payout]:
     return Payout.objects.filter(landlord_id=landlord_id).order_by("-created_at", "id")
-
-
-def amount_due(payment: Payment) -> Decimal:
-    """Derived from the ledger, never stored: the payment's renter receivable."""
-    return ledger.payment_balance(payment, Account.RENTER_RECEIVABLE)

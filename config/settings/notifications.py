@@ -7,7 +7,7 @@ globals().update(deployable_settings("notifications"))
 
 HEARTH_EVENT_CONSUMERS = [
     "apps.notifications.consumers.NOTIFICATIONS",
-    "apps.notifications.payment_emails.PAYMENT_EMAILS",  # payment due, receipts
+    "apps.notifications.consumers.PAYMENT_EMAILS",  # payment due, receipts
     REVOCATION_CONSUMER,
 ]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from celery.exceptions import Retry
 
+from apps.notifications.consumers import PAYMENT_EMAILS
 from apps.notifications.models import Notification
-from apps.notifications.payment_emails import PAYMENT_EMAILS
 from apps.notifications.tasks import send_notification
 from apps.notifications.tests.conftest import run_as_worker
 from apps.notifications.tests.test_sending import closed_port

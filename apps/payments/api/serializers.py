@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.payments.models import Charge, Payment, Payout
+from apps.payments import ledger
+from apps.payments.models import Account, Charge, Payment, Payout
 from kernel.money import MoneySerializer, money
 
 
@@ -74,9 +75,8 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MoneySerializer)
     def get_amount_due(self, payment: Payment) -> dict[str, str]:
-        from apps.payments import selectors
-
-        return self._money(payment, selectors.amount_due(payment))
+        # Derived from the ledger, never stored.
+        return self._money(payment, ledger.payment_balance(payment, Account.RENTER_RECEIVABLE))
 
 
 class PayResultSerializer(serializers.Serializer):
