@@ -93,6 +93,8 @@ SERVICES: dict[str, Service] = {
         # A read model built from listings' events alone (docs/search.md): no
         # existing context knows it exists.
         Service("search", 8106, consumes_events=True, calls=("accounts",), searches=True),
+        # Market figures from every past listings and applications event (docs/search.md).
+        Service("analytics", 8107, consumes_events=True, calls=("accounts",)),
     )
 }
 

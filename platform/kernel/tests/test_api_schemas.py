@@ -32,6 +32,7 @@ def test_every_api_deployable_has_a_committed_schema():
         "notifications",
         "payments",
         "search",
+        "analytics",
     }
 
 
