@@ -149,9 +149,9 @@ NOTIFICATIONS = ConsumerSpec(
 )
 
 
-# --- payments' events: the payment-due notice, and the receipts of a paid payment, to
-# the renter and to the landlord. A consumer group of its own beside NOTIFICATIONS;
-# each email goes out exactly once through the same rows and task (_notify).
+# --- payments' events: the payment-due notice, a declined charge, and the receipts of
+# a paid payment, to the renter and to the landlord. A consumer group of its own beside
+# NOTIFICATIONS; each email goes out exactly once through the same rows and task (_notify).
 
 
 def _amount(value: Money) -> str:
@@ -201,11 +201,22 @@ def on_payment_succeeded(envelope: Envelope) -> None:
     )
 
 
+def on_payment_failed(envelope: Envelope) -> None:
+    failed = payments.PAYMENT_FAILED.read(envelope)
+    _notify(
+        envelope,
+        recipient_id=str(failed.payment.renter_id),
+        kind=Kind.PAYMENT_DECLINED,
+        context={**_about_payment(failed.payment), "reason": failed.message},
+    )
+
+
 PAYMENT_EMAILS = ConsumerSpec(
     group_id="hearth.notifications.payments",
     topics=(payments.EVENTS.topic,),
     handlers={
         payments.PAYMENT_REQUESTED.name: on_payment_requested,
         payments.PAYMENT_SUCCEEDED.name: on_payment_succeeded,
+        payments.PAYMENT_FAILED.name: on_payment_failed,
     },
 )

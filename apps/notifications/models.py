@@ -30,6 +30,7 @@ class Notification(models.Model):
         PAYMENT_DUE = "payment_due"
         PAYMENT_RECEIPT = "payment_receipt"  # to the renter
         PAYMENT_RECEIVED = "payment_received"  # to the landlord
+        PAYMENT_DECLINED = "payment_declined"
 
     class Status(models.TextChoices):
         PENDING = "pending"

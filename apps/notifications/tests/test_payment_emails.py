@@ -92,3 +92,16 @@ def test_smtp_down_during_a_payment_still_ends_with_exactly_one_receipt_each(
     )
     assert "Your payout         1377.50 EUR" in body(landlord_receipt)
     assert Notification.objects.filter(event_id=envelope.event_id).count() == 2
+
+
+def test_a_declined_charge_tells_the_renter_it_is_still_due(
+    register, mailbox, eager_celery, django_capture_on_commit_callbacks
+):
+    renter, landlord = register(), register(role="landlord")
+    payload = payment_event(payments.PAYMENT_FAILED, renter=renter, landlord=landlord)
+    envelope = feed_payment(django_capture_on_commit_callbacks, payments.PAYMENT_FAILED, payload)
+    notification = Notification.objects.get(event_id=envelope.event_id)
+    message = mailbox.one_for(notification.id)
+    assert message["To"] == renter["email"]
+    assert message["Subject"] == "Your payment for Bright two-bedroom near the park was declined"
+    assert "Your card was declined. Nothing was charged." in body(message)
