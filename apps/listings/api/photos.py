@@ -22,6 +22,8 @@ STORAGE_DOWN = (
 
 
 class StorageDown(exceptions.APIException):
+    """503 with {"detail": ...}, the Error shape the schema documents."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "storage_unavailable"
 
@@ -86,10 +88,6 @@ class OrderSerializer(serializers.Serializer):
     )
 
 
-def _storage_down(error: storage.StorageUnavailable) -> StorageDown:
-    return StorageDown({"file": [STORAGE_DOWN]})
-
-
 @extend_schema(tags=["listings"])
 class ListingPhotoViewSet(viewsets.GenericViewSet):
     """The photos of one of the signed-in landlord's listings (anyone else's is a 404)."""
@@ -135,7 +133,7 @@ class ListingPhotoViewSet(viewsets.GenericViewSet):
                 caption=serializer.validated_data["caption"],
             )
         except storage.StorageUnavailable as error:
-            raise _storage_down(error) from error
+            raise StorageDown(STORAGE_DOWN) from error
         return Response(UploadedPhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -155,7 +153,7 @@ class ListingPhotoViewSet(viewsets.GenericViewSet):
                 caption=serializer.validated_data["caption"],
             )
         except storage.StorageUnavailable as error:
-            raise _storage_down(error) from error
+            raise StorageDown(STORAGE_DOWN) from error
         body = {
             "photo": UploadedPhotoSerializer(photo).data,
             "upload_url": url,
@@ -177,7 +175,7 @@ class ListingPhotoViewSet(viewsets.GenericViewSet):
                 listing_id=listing_id, actor_id=request.user.id, photo_id=photo_id
             )
         except storage.StorageUnavailable as error:
-            raise _storage_down(error) from error
+            raise StorageDown(STORAGE_DOWN) from error
         return Response(UploadedPhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
