@@ -5,6 +5,7 @@ shared_task binds each task to the current Celery app, which is the deployable's
 (config.celery) in every process of listings: its settings make it current."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from apps.listings.photo_services import PROCESS_TASK, photo_process
 from apps.listings.storage import StorageUnavailable
@@ -20,9 +21,10 @@ MAX_BACKOFF_SECONDS = 60
     ignore_result=True,
 )
 def process_photo(self, photo_id: str) -> None:
-    """Make one photo's variants and show it; a second run of the same photo is a no-op."""
+    """Make one photo's variants and show it; a second run of the same photo is a no-op.
+    Object storage or the database unreachable: retried with backoff, never dropped."""
     try:
         photo_process(photo_id=photo_id)
-    except StorageUnavailable as error:
+    except (StorageUnavailable, OperationalError, InterfaceError) as error:
         countdown = min(2**self.request.retries, MAX_BACKOFF_SECONDS)
         raise self.retry(exc=error, countdown=countdown) from error
