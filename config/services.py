@@ -53,7 +53,15 @@ SERVICES: dict[str, Service] = {
             "frontend",
             8100,
             package="frontend",
-            calls=("accounts", "listings", "applications", "notifications", "payments", "search"),
+            calls=(
+                "accounts",
+                "listings",
+                "applications",
+                "notifications",
+                "payments",
+                "search",
+                "analytics",
+            ),
         ),
         # Every deployable that checks user tokens consumes accounts' ended sessions
         # (kernel.auth.revocation), besides what its own context consumes. Every

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend.views import accounts, activity, landlord, password_reset, payments, search
+from frontend.views import accounts, activity, landlord, market, password_reset, payments, search
 
 urlpatterns = [
     path("", search.home, name="home"),
@@ -31,6 +31,7 @@ urlpatterns = [
         name="reject",
     ),
     path("landlord", landlord.dashboard, name="landlord"),
+    path("landlord/market", market.market, name="market"),
     path("landlord/listings/new", landlord.listing_new, name="listing_new"),
     path("landlord/listings/<uuid:listing_id>/edit", landlord.listing_edit, name="listing_edit"),
     path(

@@ -1,0 +1,44 @@
+"""The landlord's market page: analytics' figures of their markets, drawn as SVG on
+the server, with the numbers beside them; renters are refused. Against the
+running platform."""
+
+import time
+import uuid
+
+from django.test import Client
+
+from devstack.api_client import Api
+
+PASSWORD = "a-long-test-passphrase"
+
+
+def _signed_in(client: Client, role: str) -> Api:
+    email = f"{role}-{uuid.uuid4().hex[:10]}@example.test"
+    form = {"full_name": f"Market {role}", "email": email, "password": PASSWORD, "role": role}
+    assert client.post("/signup", form).status_code == 302
+    return Api().sign_in(email=email, password=PASSWORD)
+
+
+def test_a_landlord_sees_their_market_drawn_and_a_renter_is_refused(client):
+    landlord = _signed_in(client, "landlord")
+    city = f"Marketville {uuid.uuid4().hex[:6]}"  # a market of this test alone
+    published = []
+    for rent in ("1000.00", "2000.00"):
+        created = landlord.create_listing(
+            city=city, bedrooms=2, monthly_rent={"amount": rent, "currency": "EUR"}
+        )
+        published.append(landlord.publish(created["id"])["id"])
+    deadline = time.monotonic() + 15  # events reach analytics' read model eventually
+    while city not in (page := client.get("/landlord/market").content.decode()):
+        assert time.monotonic() < deadline, "analytics never counted the listings"
+        time.sleep(0.3)
+    assert "<svg" in page
+    assert "<rect" in page
+    assert f"{city}, 2 bedrooms" in page
+    assert "1500 EUR" in page  # the median of 1000 and 2000
+
+    renter = Client()
+    _signed_in(renter, "renter")
+    assert renter.get("/landlord/market").status_code == 403
+    for listing_id in published:  # out of search again, for the demo's pages
+        landlord.request("POST", f"/api/v1/listings/{listing_id}/unpublish")
