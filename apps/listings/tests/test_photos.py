@@ -8,10 +8,16 @@ detail) run as in production. The worker's task is called directly (photo_proces
 as the worker would call it."""
 
 import io
+import json
+import shutil
 import struct
+import subprocess
+import tempfile
+import time
 import uuid
 import zlib
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -192,19 +198,69 @@ def test_the_twenty_first_photo_is_refused(api, landlord):
     assert stored_keys() == before
 
 
+# A SeaweedFS of this test's own, on spare ports: the shared one is never stopped. Its
+# gRPC ports are these + 10000 (devstack/object_storage.py); 18333 and 18888 are the
+# shared one's S3 and filer gRPC ports, hence 18334 and 18889.
+SPARE = {"s3_port": 18334, "filer_port": 18889, "master_port": 19334, "volume_port": 18082}
+
+
+@pytest.fixture
+def own_seaweedfs(settings, tmp_path):
+    """SeaweedFS started for the test, the photos storage pointed at it; yields its process."""
+    from devstack.object_storage import command, ready
+
+    options = settings.STORAGES["photos"]["OPTIONS"]
+    identity = {"accessKey": options["access_key"], "secretKey": options["secret_key"]}
+    config = tmp_path / "s3.json"
+    config.write_text(
+        json.dumps({"identities": [{"name": "t", "credentials": [identity], "actions": ["Admin"]}]})
+    )
+    (tmp_path / "data").mkdir()
+    log = (tmp_path / "weed.log").open("wb")
+    # Unix socket paths have a 108-byte limit, which pytest's tmp_path can exceed.
+    sockets = Path(tempfile.mkdtemp(prefix="weed-"))
+    process = subprocess.Popen(
+        command(data_dir=tmp_path / "data", config=config, socket_dir=sockets, **SPARE),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(ready, SPARE["s3_port"], SPARE["filer_port"]):
+            assert process.poll() is None, "SeaweedFS exited"
+            assert time.monotonic() < deadline, "SeaweedFS did not start in 30 s"
+            time.sleep(0.2)
+        own = {**settings.STORAGES["photos"]}
+        own["OPTIONS"] = {**options, "endpoint_url": f"http://127.0.0.1:{SPARE['s3_port']}"}
+        settings.STORAGES = {**settings.STORAGES, "photos": own}
+        storages["photos"].connection.meta.client.create_bucket(Bucket=TEST_BUCKET)
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+        log.close()
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _answers(ready, *ports) -> bool:
+    try:
+        return ready(*ports)
+    except OSError:
+        return False
+
+
 def test_storage_down_refuses_the_photo_clearly_and_the_listing_still_saves(
-    api, landlord, settings
+    api, landlord, own_seaweedfs
 ):
     listing = make_listing(landlord.id, status="draft")
-    # Where nothing listens (one of this suite's spare ports): connection refused.
-    down = {**settings.STORAGES["photos"]}
-    down["OPTIONS"] = {**down["OPTIONS"], "endpoint_url": "http://127.0.0.1:18333"}
-    settings.STORAGES = {**settings.STORAGES, "photos": down}
+    assert upload(api, landlord, listing.id, encoded("PNG"), name="p.png").status_code == 202
+    own_seaweedfs.kill()  # lost, as a crashed or unreachable store is: no goodbye
+    own_seaweedfs.wait(timeout=30)
 
     response = upload(api, landlord, listing.id, encoded("WEBP"), name="p.webp")
     assert response.status_code == 503
     assert "not answering" in response.json()["detail"]
-    assert not Photo.objects.filter(listing_id=listing.id).exists()
+    assert Photo.objects.filter(listing_id=listing.id).count() == 1  # only the first
 
     edit = api.patch(
         f"{URL}/{listing.id}", {"title": "Renamed"}, format="json", headers=landlord.header
