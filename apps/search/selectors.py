@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from elasticsearch import NotFoundError
+from elasticsearch import BadRequestError, NotFoundError
 
 from apps.search import index
 
@@ -140,6 +140,10 @@ def listing_suggestions(prefix: str) -> list[dict[str, str]]:
     return suggestions
 
 
+class CursorRefused(ValueError):
+    """Elasticsearch cannot resume from the search_after values given."""
+
+
 def _search(body: dict[str, Any]) -> dict[str, Any] | None:
     """The response, or None while there is no index yet (nothing consumed)."""
     with index.guarded():
@@ -147,6 +151,12 @@ def _search(body: dict[str, Any]) -> dict[str, Any] | None:
             return index.client().search(index=index.alias(), **body).body
         except NotFoundError:
             return None
+        except BadRequestError as error:
+            # Every other part of the query is validated before it is sent: only a
+            # cursor's values, which the caller may have forged, can still be refused.
+            if "search_after" in body:
+                raise CursorRefused("Not a cursor this API gave.") from error
+            raise
 
 
 def _query(query: ListingQuery) -> dict[str, Any]:

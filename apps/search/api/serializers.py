@@ -1,6 +1,8 @@
 """Search's query parameters, read strictly (a value that cannot be understood is a
 400 naming the parameter), and the shapes of its answers."""
 
+import math
+
 from rest_framework import serializers
 
 from apps.search import selectors
@@ -16,6 +18,18 @@ class StrictBooleanField(serializers.BooleanField):
     TRUE_VALUES = {"true", "True", "1"}
     FALSE_VALUES = {"false", "False", "0"}
     default_error_messages = {"invalid": "Use true or false."}
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A number: "nan" and "inf" are not coordinates or distances."""
+
+    default_error_messages = {"invalid": "A valid number is required."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
 
 
 class ListingSearchQuery(serializers.Serializer):
@@ -39,14 +53,14 @@ class ListingSearchQuery(serializers.Serializer):
     )
     available_from = serializers.DateField(required=False, help_text="Available on or before")
     pets_allowed = StrictBooleanField(required=False, allow_null=True, default=None)
-    lat = serializers.FloatField(
+    lat = FiniteFloatField(
         required=False,
         min_value=-90,
         max_value=90,
         help_text="The point of radius search and distance sort",
     )
-    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
-    radius_km = serializers.FloatField(
+    lon = FiniteFloatField(required=False, min_value=-180, max_value=180)
+    radius_km = FiniteFloatField(
         required=False, min_value=0.1, max_value=500, help_text="Within this many km of lat, lon"
     )
     bbox = serializers.CharField(

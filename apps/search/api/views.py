@@ -44,6 +44,8 @@ class ListingSearchView(APIView):
             return Response(selectors.listings_search(params.query()))
         except StoreUnavailable as error:
             raise SearchUnavailable() from error
+        except selectors.CursorRefused as error:
+            raise exceptions.ValidationError({"search_after": [str(error)]}) from error
 
 
 @extend_schema(tags=["search"])

@@ -127,10 +127,14 @@ def test_suggest_completes_titles_and_cities(client, listings):
         ({"page_size": "51"}, "page_size"),
         ({"page": "200", "page_size": "50"}, "page"),
         ({"search_after": "not-a-cursor"}, "search_after"),
+        # Decodes, has the right length, but Elasticsearch cannot sort from it.
+        ({"sort": "rent", "search_after": "WyJjaGVhcCIsICJ4Il0"}, "search_after"),
+        ({"lat": "nan", "lon": "0"}, "lat"),
         ({"q": "x" * 201}, "q"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(client, params, field):
+    index.ensure_index()  # so a forged cursor reaches Elasticsearch
     response = client.get(URL, params)
     assert response.status_code == 400
     assert field in response.json()
