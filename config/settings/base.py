@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+# Off only to measure what request metrics cost (bench/observability_overhead.py).
+if not env_bool("HEARTH_REQUEST_METRICS", True):
+    MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("django_prometheus.")]
 
 TEMPLATES = [
     {
