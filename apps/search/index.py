@@ -200,7 +200,7 @@ def document(snapshot: ListingSnapshot) -> dict[str, Any]:
     """The listing as search answers it: listings' own field names (id, money as
     {amount, currency}), plus what only the index needs."""
     located = snapshot.latitude is not None and snapshot.longitude is not None
-    title_words = snapshot.title.split()
+    title_words = snapshot.title.translate(_RESERVED).split()
     return {
         "id": str(snapshot.listing_id),
         "landlord_id": str(snapshot.landlord_id),
@@ -233,9 +233,13 @@ def document(snapshot: ListingSnapshot) -> dict[str, Any]:
                 "input": [" ".join(title_words[i:]) for i in range(min(len(title_words), 6))],
                 "weight": 2,
             },
-            {"input": [snapshot.city], "weight": 1},
+            {"input": [snapshot.city.translate(_RESERVED)], "weight": 1},
         ],
     }
+
+
+# Completion inputs cannot hold these (Elasticsearch reserves them); they are dropped.
+_RESERVED = str.maketrans("", "", "\x00\x1e\x1f")
 
 
 def _money(money) -> dict[str, str]:

@@ -197,6 +197,11 @@ class ListingSearchResultSerializer(serializers.Serializer):
 class SuggestQuery(serializers.Serializer):
     q = serializers.CharField(min_length=1, max_length=100, help_text="What has been typed so far")
 
+    def validate_q(self, value: str) -> str:
+        if any(ord(character) < 32 for character in value):
+            raise serializers.ValidationError("Control characters cannot be completed.")
+        return value
+
 
 class SuggestionSerializer(serializers.Serializer):
     text = serializers.CharField()

@@ -141,6 +141,7 @@ def test_bad_input_is_a_400_naming_the_parameter(client, params, field):
 
 
 def test_suggest_needs_something_typed(client):
+    assert "q" in client.get("/api/v1/search/suggest", {"q": "Lis\x1ebon"}).json()
     response = client.get("/api/v1/search/suggest")
     assert response.status_code == 400
     assert "q" in response.json()
