@@ -2,6 +2,7 @@
 confirmation), captions, reorders and deletes them. What is accepted, and why
 processing happens later, is in apps.listings.photos and photo_services."""
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
@@ -96,6 +97,12 @@ class ListingPhotoViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, IsLandlord]
     # Multipart for the upload (a browser's form, without JavaScript); JSON otherwise.
     parser_classes = [JSONParser, MultiPartParser]
+    # A listing has 20 photos at most: every list is whole, never a page.
+    pagination_class = None
+
+    def get_object(self):
+        # Only DRF's OPTIONS metadata asks (for PUT); each action finds its own photo.
+        raise Http404
 
     def _listing(self, listing_id):
         listing = selectors.landlord_listing(
