@@ -22,6 +22,16 @@ def test_the_gateway_refuses_metrics():
         response = requests.get(f"{GATEWAY}{path}", timeout=10)
         assert response.status_code == 404, path
         assert "hearth_" not in response.text
+    # A route the gateway or the Ingress might open to a deployable (the front end
+    # takes every path no API claims): proxied requests are not answered metrics.
+    for name, service in SERVICES.items():
+        proxied = requests.get(
+            f"http://{HOST}:{service.port}/metrics",
+            headers={"X-Forwarded-For": "203.0.113.7", "Host": "127.0.0.1"},
+            timeout=10,
+        )
+        assert proxied.status_code == 404, name
+        assert "hearth_" not in proxied.text
 
 
 def test_every_process_serves_its_metrics_and_is_scraped():

@@ -43,13 +43,19 @@ METRICS_PATH = "/metrics"
 class MetricsMiddleware:
     """Answers /metrics (kernel.observability.metrics) before the Host check, as
     kernel.http_security.ProbeMiddleware does for the probes: a scraper addresses a
-    pod by its IP. Internal only: the gateway and the Ingress refuse the path."""
+    pod by its IP. Internal only: the gateway refuses the path, and a request that
+    came through any proxy (the gateway, the Ingress: they add X-Forwarded-For,
+    which a client cannot take away) is not answered here, whatever route led it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info != METRICS_PATH or request.method not in ("GET", "HEAD"):
+        if (
+            request.path_info != METRICS_PATH
+            or request.method not in ("GET", "HEAD")
+            or "HTTP_X_FORWARDED_FOR" in request.META
+        ):
             return self.get_response(request)
         from prometheus_client import CONTENT_TYPE_LATEST
 
