@@ -8,9 +8,10 @@ import pytest
 from config.services import SERVICES
 from helm.tests.chart_rendering import CI_VALUES, ROOT, by_name, rendered
 
-# Where the processes read their environment.
+# Where the processes read their environment: the shared settings, each deployable's
+# own (payments reads its provider's), and gunicorn's.
 READERS = [
-    ROOT / "config" / "settings" / "base.py",
+    *sorted((ROOT / "config" / "settings").glob("*.py")),
     ROOT / "config" / "gunicorn_conf.py",
 ]
 SERVICE_URL = re.compile(r"^([A-Z]+)_URL$")
