@@ -52,7 +52,7 @@ ZIPKIN_SPANS_URL = f"http://{HOST}:{ZIPKIN_PORT}/api/v2/spans"
 
 # The processes of a deployable besides gunicorn each serve their metrics on a
 # port of their own, from this range: 4 per deployable, in the order of its port.
-METRICS_PORT_BASE = 18100
+METRICS_PORT_BASE = 18400  # clear of the image tests (18100-18199) and the Sentinel test (183xx)
 PROCESS_SLOTS = {"relay": 0, "consumer": 1, "worker": 2, "beat": 3}
 WEB_PROCESS = "web"
 
