@@ -289,6 +289,17 @@ def assert_friendly_page(answer: Answer) -> None:
     assert b"<h1>" in answer.body
 
 
+@pytest.mark.parametrize("deployable", [t.deployable for t in TARGETS])
+def test_the_kubelets_probe_passes_with_tracing_on(deployable):
+    # Tracing's middleware reads the Host header; a pod IP must still reach the probe.
+    pod_ip = {"Host": "10.42.0.17:8000"}
+    url = f"http://127.0.0.1:{port(deployable)}"
+    assert requests.get(f"{url}/healthz", headers=pod_ip, timeout=10).status_code == 200
+    refused = requests.get(f"{url}/no-such-page", headers=pod_ip, timeout=10)
+    assert refused.status_code == 400
+    assert "X-Request-Id" in refused.headers
+
+
 # --- error pages: JSON from an API, the friendly page from the UI -----------------
 
 

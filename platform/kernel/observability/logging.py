@@ -22,7 +22,8 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         record.request_id = request_id_var.get()
-        record.trace_id, record.span_id = ids_of_current_span()
+        if not hasattr(record, "trace_id"):  # unless the line names its span (the access line)
+            record.trace_id, record.span_id = ids_of_current_span()
         return True
 
 

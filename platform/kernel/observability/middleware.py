@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from kernel.observability.context import REQUEST_ID_HEADER, accept_request_id, request_id_var
+from kernel.observability.tracing import REQUEST_SPAN_IDS
 
 access_log = logging.getLogger("hearth.access")
 
@@ -30,11 +31,18 @@ class RequestIdMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    **_span_ids(request),
                 },
             )
             return response
         finally:
             request_id_var.reset(token)
+
+
+def _span_ids(request: HttpRequest) -> dict[str, str | None]:
+    # Tracing's middleware runs inside this one, so its span has ended by now.
+    ids = getattr(request, REQUEST_SPAN_IDS, None)
+    return {"trace_id": ids[0], "span_id": ids[1]} if ids else {}
 
 
 METRICS_PATH = "/metrics"

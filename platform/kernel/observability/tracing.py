@@ -43,6 +43,7 @@ from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
 PROCESS_ATTRIBUTE = "hearth.process"  # web, relay, consumer, worker, beat, command
 # Probes and scrapes every few seconds would drown the traces that matter.
 EXCLUDED_URLS = "healthz,readyz,metrics"
+TRACED_AFTER_MIDDLEWARE = "kernel.observability.middleware.MetricsMiddleware"
 
 _started_in: set[int] = set()  # the process ids that have started tracing
 _lock = threading.Lock()
@@ -144,9 +145,17 @@ def _instrument_libraries(*, django: bool) -> None:
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
     if django:
+        from django.conf import settings
         from opentelemetry.instrumentation.django import DjangoInstrumentor
 
-        DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+        # Its middleware reads the Host header at once (DisallowedHost), so it goes
+        # after the probes' (a kubelet's Host is the pod IP) and after the request
+        # id (a refused Host still gets its X-Request-Id). Its only knob is this.
+        position = list(settings.MIDDLEWARE).index(TRACED_AFTER_MIDDLEWARE) + 1
+        os.environ.setdefault("OTEL_PYTHON_DJANGO_MIDDLEWARE_POSITION", str(position))
+        DjangoInstrumentor().instrument(
+            excluded_urls=EXCLUDED_URLS, request_hook=_remember_request_span
+        )
     RedisInstrumentor().instrument()
     RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
     CeleryInstrumentor().instrument()
@@ -280,9 +289,22 @@ def tracer(name: str) -> trace.Tracer:
     return trace.get_tracer(name)
 
 
+REQUEST_SPAN_IDS = "trace_ids"  # the request's attribute: (trace_id, span_id) of its server span
+
+
+def _remember_request_span(span: trace.Span, request) -> None:
+    # The access line is written outside the server span (kernel.observability.
+    # middleware): it takes the span's ids from the request.
+    setattr(request, REQUEST_SPAN_IDS, ids_of_span(span))
+
+
 def ids_of_current_span() -> tuple[str | None, str | None]:
     """(trace_id, span_id) in hex for logs, or (None, None) outside a span."""
-    span_context = trace.get_current_span().get_span_context()
+    return ids_of_span(trace.get_current_span())
+
+
+def ids_of_span(span: trace.Span) -> tuple[str | None, str | None]:
+    span_context = span.get_span_context()
     if not span_context.is_valid:
         return None, None
     return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
