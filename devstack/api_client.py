@@ -264,6 +264,20 @@ class Api:
     def search(self, **params: Any) -> dict:
         return self.call("GET", "/api/v1/listings", params=params)
 
+    def wait_until_searchable(self, listing_id: str, q: str, *, wait: float = 10.0) -> None:
+        """Until `search` finds the listing by `q`: it indexes the listing's events
+        a moment after listings has answered (times the target's wait factor)."""
+        deadline = time.monotonic() + wait * self.target.wait_factor
+        while True:
+            response = self.request("GET", "/api/v1/search/listings", params={"q": q})
+            if response.status_code == 200 and any(
+                found["id"] == listing_id for found in response.json()["results"]
+            ):
+                return
+            if time.monotonic() > deadline:
+                raise ApiError(response)
+            time.sleep(0.1)
+
     # --- applications ---
     def apply(self, listing_id: str, *, wait: float = 10.0, **fields: Any) -> dict:
         """Apply; retried for a few seconds (times the target's wait factor) while

@@ -16,6 +16,9 @@ ACCOUNTS = "accounts"
 LISTINGS = "listings"
 APPLICATIONS = "applications"
 NOTIFICATIONS = "notifications"
+PAYMENTS = "payments"
+SEARCH = "search"
+ANALYTICS = "analytics"
 
 # A page waits at most this long for one context: better a page with a gap and
 # an explanation than a browser spinning.

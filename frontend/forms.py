@@ -49,11 +49,13 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class SearchForm(forms.Form):
-    """GET /api/v1/listings' filters, as a GET form."""
+    """The filters of search's GET /api/v1/search/listings, which are listings' own
+    (GET /api/v1/listings, the fallback), as a GET form."""
 
     all_optional = True  # so no field is marked "(optional)"
 
     ORDERINGS = [
+        ("relevance", "Best match"),
         ("-published_at", "Newest first"),
         ("rent", "Rent: lowest first"),
         ("-rent", "Rent: highest first"),
@@ -61,6 +63,17 @@ class SearchForm(forms.Form):
         ("-available_from", "Available latest"),
         ("published_at", "Oldest first"),
     ]
+    # Each ordering (listings' names) as search's sort.
+    SEARCH_SORTS = {
+        "relevance": "relevance",
+        "-published_at": "newest",
+        "published_at": "oldest",
+        "rent": "rent",
+        "-rent": "-rent",
+        "available_from": "available_from",
+        "-available_from": "-available_from",
+    }
+    API_ALIASES = {"sort": "ordering"}
     PETS = [("", "No preference"), ("true", "Pets allowed"), ("false", "No pets")]
 
     q = forms.CharField(label="Keywords", required=False, max_length=200)

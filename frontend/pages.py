@@ -14,7 +14,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from frontend.api import ACCOUNTS, APPLICATIONS, LISTINGS, NOTIFICATIONS, SessionExpired
+from frontend.api import (
+    ACCOUNTS,
+    ANALYTICS,
+    APPLICATIONS,
+    LISTINGS,
+    NOTIFICATIONS,
+    PAYMENTS,
+    SEARCH,
+    SessionExpired,
+)
 from kernel.http import ServiceUnavailable
 
 WHAT_IS_DOWN = {
@@ -22,6 +31,9 @@ WHAT_IS_DOWN = {
     LISTINGS: "Listings are",
     APPLICATIONS: "Applications are",
     NOTIFICATIONS: "Notifications are",
+    PAYMENTS: "Payments are",
+    SEARCH: "Search is",
+    ANALYTICS: "Market figures are",
 }
 RETRY_AFTER_SECONDS = 60
 ROLE_NAMES = {"landlord": "landlords", "renter": "renters"}
@@ -101,15 +113,25 @@ class Pagination:
     next_url: str | None
 
     @classmethod
-    def of(cls, request, data: dict[str, Any], *, page: int, page_size: int) -> "Pagination":
-        """The page links of a paginated API answer, keeping the page's own query."""
+    def of(
+        cls,
+        request,
+        data: dict[str, Any],
+        *,
+        page: int,
+        page_size: int,
+        max_results: int | None = None,
+    ) -> "Pagination":
+        """The page links of a paginated API answer, keeping the page's own query;
+        `max_results`: where the API's pages stop, however many it found."""
 
         def url(number: int) -> str:
             query = request.GET.copy()
             query["page"] = str(number)
             return f"?{query.urlencode()}"
 
-        num_pages = max(1, math.ceil(data["count"] / page_size))
+        reachable = min(data["count"], max_results or data["count"])
+        num_pages = max(1, math.ceil(reachable / page_size))
         return cls(
             number=page,
             num_pages=num_pages,

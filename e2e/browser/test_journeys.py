@@ -5,7 +5,7 @@ land in var/test-artifacts/screenshots/.
 
 They run against whatever HEARTH_BASE_URL names (e2e/browser/conftest.py): the
 local gateway, or the cluster's Ingress over HTTPS. Only the page with listings
-down is local_stack: it stops the local listings program through supervisord."""
+down is local_stack: it stops local programs through supervisord."""
 
 import re
 import time
@@ -48,7 +48,9 @@ def listing(landlord_api) -> Iterator[dict]:
             {"url": "https://img.hearth.example/b/2.jpg", "caption": ""},
         ],
     )
-    yield {**landlord_api.publish(created["id"]), "word": word}
+    published = landlord_api.publish(created["id"])
+    landlord_api.wait_until_searchable(created["id"], word)
+    yield {**published, "word": word}
     landlord_api.request("POST", f"/api/v1/listings/{created['id']}/unpublish")
 
 
@@ -183,11 +185,41 @@ def test_landlord_journey(page: Page, screenshot, assert_accessible):
     expect(page.get_by_role("button", name="Approve Paula Applicant")).to_have_count(0)
 
 
-@pytest.mark.local_stack(reason="stops the local listings program through supervisord")
+def test_a_misspelt_search_finds_the_listing_with_counts_beside(page: Page, listing, screenshot):
+    page.goto("/")
+    page.get_by_label("Keywords").fill(f"Courtyrd flat {listing['word']}")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="1 home found")).to_be_visible()
+    expect(page.get_by_role("link", name=listing["title"])).to_be_visible()
+    facets = page.get_by_role("navigation", name="Narrow the search")
+    expect(facets.get_by_role("link", name="Porto")).to_be_visible()
+    expect(facets.get_by_role("heading", name="Monthly rent")).to_be_visible()
+    screenshot(page, "home-search-facets")
+    facets.get_by_role("link", name="Porto").click()
+    expect(page.get_by_label("City")).to_have_value("Porto")
+    expect(page.get_by_role("heading", name="1 home found")).to_be_visible()
+
+
+@pytest.mark.local_stack(reason="stops the local search program through supervisord")
+def test_with_search_down_the_home_page_searches_listings_and_says_so(
+    page: Page, listing, stopped, screenshot, assert_accessible
+):
+    with stopped("apps:search"):
+        page.goto(f"/?q={listing['word']}")
+        expect(page.get_by_role("status")).to_contain_text("Search is running in a simpler mode")
+        expect(page.get_by_role("heading", name="1 home found")).to_be_visible()
+        expect(page.get_by_role("link", name=listing["title"])).to_be_visible()
+        expect(page.get_by_role("navigation", name="Narrow the search")).to_have_count(0)
+        screenshot(page, "home-search-down")
+        assert_accessible(page)
+    _wait_until_ready("search")
+
+
+@pytest.mark.local_stack(reason="stops the local search and listings programs through supervisord")
 def test_home_page_explains_when_listings_is_down(
     page: Page, stopped, screenshot, assert_accessible
 ):
-    with stopped("apps:listings"):
+    with stopped("apps:search"), stopped("apps:listings"):
         response = page.goto("/?city=Lisbon")
         assert response.status == 503
         expect(page.get_by_role("alert")).to_contain_text(
@@ -198,6 +230,7 @@ def test_home_page_explains_when_listings_is_down(
         expect(page.get_by_role("navigation", name="Main")).to_be_visible()
         screenshot(page, "home-listings-down")
         assert_accessible(page)
+    _wait_until_ready("search")
     _wait_until_ready("listings")
 
 

@@ -75,7 +75,9 @@ def listing(landlord_api) -> Iterator[dict]:
         bedrooms=3,
         photos=[{"url": "https://img.hearth.example/t/1.jpg", "caption": "Sunny kitchen"}],
     )
-    yield {**landlord_api.publish(listing["id"]), "word": word}
+    published = landlord_api.publish(listing["id"])
+    landlord_api.wait_until_searchable(listing["id"], word)
+    yield {**published, "word": word}
     landlord_api.request("POST", f"/api/v1/listings/{listing['id']}/unpublish")
 
 
@@ -279,7 +281,8 @@ def test_the_reset_page_shows_field_errors_and_refuses_a_bad_link(client):
 
 def test_search_with_filters_finds_the_listing(client, listing):
     word = listing["word"]
-    found = client.get("/", {"q": word, "city": "porto", "bedrooms": "2", "max_rent": "2000"})
+    query = {"q": word, "city": "porto", "bedrooms": "2", "max_rent": "2000"}
+    found = client.get("/", query)
     assert found.status_code == 200
     assert "1 home found" in _text(found)
     assert listing["title"] in _text(found)
@@ -289,6 +292,39 @@ def test_search_with_filters_finds_the_listing(client, listing):
     too_cheap = client.get("/", {"q": word, "max_rent": "1000"})
     assert "0 homes found" in _text(too_cheap)
     assert listing["title"] not in _text(too_cheap)
+
+
+def test_a_misspelt_search_finds_the_listing_and_counts_by_city_and_rent(client, listing):
+    misspelt = f"Gardn flat {listing['word']}"
+    found = client.get("/", {"q": misspelt})
+    page = _text(found)
+    assert "1 home found" in page, page
+    assert listing["title"] in page
+    assert '<nav class="facets" aria-label="Narrow the search">' in page
+    city = re.search(r'<a href="([^"]+)">Porto</a> <span class="facets__count">(\d+)</span>', page)
+    assert city, page
+    assert city.group(2) == "1"
+    assert "city=Porto" in city.group(1)
+    assert "gardn" in city.group(1).lower()
+    # The rent bucket's link narrows to its bounds: 1,450 is in 1,000 to 1,500.
+    rent = re.search(r'<a href="([^"]+)">1,000 to 1,500</a> <span class="facets__count">1<', page)
+    assert rent, page
+    assert "min_rent=1000.00" in rent.group(1)
+    assert "max_rent=1499.99" in rent.group(1)
+    assert "simpler mode" not in page
+
+
+def test_with_search_down_home_falls_back_to_listings_and_says_so(client, listing, down):
+    down("search")
+    response = client.get("/", {"q": listing["word"]})
+    page = _text(response)
+    assert response.status_code == 200
+    assert "Search is running in a simpler mode" in page
+    assert "1 home found" in page
+    assert listing["title"] in page
+    assert 'class="facets"' not in page
+    misspelt = _text(client.get("/", {"q": f"Gardn {listing['word'][:-1]}"}))
+    assert "0 homes found" in misspelt  # no typo tolerance without search
 
 
 def test_search_shows_the_apis_filter_errors(client):
@@ -527,7 +563,8 @@ def test_notifications_show_the_welcome_email_and_its_delivery(renter):
 # --- when a context is down ---
 
 
-def test_with_listings_down_home_still_renders_the_search_form(client, down):
+def test_with_search_and_listings_down_home_still_renders_the_search_form(client, down):
+    down("search")
     down("listings")
     response = client.get("/", {"city": "Lisbon"})
     page = _text(response)

@@ -3,10 +3,9 @@ as SVG bar charts on the server (no script), each with its numbers as a table.""
 
 from django.shortcuts import render
 
-from frontend.api import get_json
+from frontend.api import ANALYTICS, get_json
 from frontend.pages import page
 
-ANALYTICS = "analytics"
 CHART_WIDTH, BAR_AREA_HEIGHT, LABEL_HEIGHT = 640, 160, 40
 
 

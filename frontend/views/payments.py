@@ -12,10 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from frontend.api import api, as_user, checked, get_json
+from frontend.api import PAYMENTS, api, as_user, checked, get_json
 from frontend.pages import Pagination, page, page_number
 
-PAYMENTS = "payments"
 PAGE_SIZE = 20
 # Stripe's test payment methods, which stripe-mock (locally) takes; a live integration
 # would collect a card with Stripe.js and post its pm_ id instead.

@@ -2,18 +2,22 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 
-from frontend.api import APPLICATIONS, LISTINGS, api, as_user, checked, get_json
+from frontend.api import APPLICATIONS, LISTINGS, SEARCH, api, as_user, checked, get_json
 from frontend.forms import ApplyForm, SearchForm, add_api_errors
 from frontend.pages import Pagination, page, render_unavailable, unavailable_message
 from kernel.http import ServiceUnavailable
 
 SEARCH_PAGE_SIZE = 12
+SEARCH_WINDOW = 1000  # search pages stop at this result (docs/search.md)
 ACTIVE_STATUSES = ("submitted", "approved")
 
 
 @page()
 def home(request):
+    """Found through `search` (typo-tolerant, with facets); through listings' own
+    PostgreSQL search, and saying so, while `search` is down."""
     form = SearchForm(request.GET)
     context = {"form": form}
     if not form.is_valid():
@@ -21,22 +25,111 @@ def home(request):
     params = form.params()
     number = params.pop("page", 1)
     try:
-        # Anonymous whatever the viewer: the same search for everyone, which
-        # listings caches.
-        response = api(LISTINGS).get(
-            "/api/v1/listings",
-            params={**params, "page": number, "page_size": SEARCH_PAGE_SIZE},
-            anonymous=True,
-        )
-    except ServiceUnavailable as error:
-        return render_unavailable(request, "home.html", context, error)
-    if checked(response, 400).status_code == 400:
-        add_api_errors(form, response.json())
+        found = _from_search(params, number)
+    except ServiceUnavailable:
+        context["simpler_search"] = True
+        try:
+            found = _from_listings(params, number)
+        except ServiceUnavailable as error:
+            return render_unavailable(request, "home.html", context, error)
+    if checked(found, 400).status_code == 400:
+        add_api_errors(form, found.json(), SearchForm.API_ALIASES)
         return render(request, "home.html", context)
-    data = response.json()
+    data = found.json()
+    if "facets" in data:  # search's answer: no next and previous links, pages are counted
+        data["previous"] = number > 1
+        data["next"] = number * SEARCH_PAGE_SIZE < min(data["count"], SEARCH_WINDOW)
     context["listings"] = data["results"]
-    context["pagination"] = Pagination.of(request, data, page=number, page_size=SEARCH_PAGE_SIZE)
+    context["facets"] = facet_links(request, data["facets"]) if "facets" in data else None
+    context["pagination"] = Pagination.of(
+        request, data, page=number, page_size=SEARCH_PAGE_SIZE, max_results=SEARCH_WINDOW
+    )
     return render(request, "home.html", context)
+
+
+def _from_search(params: dict, number: int):
+    filters = {key: value for key, value in params.items() if key != "ordering"}
+    return api(SEARCH).get(
+        "/api/v1/search/listings",
+        params={
+            **filters,
+            "sort": SearchForm.SEARCH_SORTS[params.get("ordering") or "relevance"],
+            "page": number,
+            "page_size": SEARCH_PAGE_SIZE,
+        },
+        anonymous=True,
+    )
+
+
+def _from_listings(params: dict, number: int):
+    if params.get("ordering") == "relevance":  # listings ranks by no relevance
+        params = {key: value for key, value in params.items() if key != "ordering"}
+    # Anonymous whatever the viewer: the same search for everyone, which listings caches.
+    return api(LISTINGS).get(
+        "/api/v1/listings",
+        params={**params, "page": number, "page_size": SEARCH_PAGE_SIZE},
+        anonymous=True,
+    )
+
+
+def facet_links(request, facets: dict) -> list[dict]:
+    """Search's facet counts as links that narrow the page's search; bedrooms are
+    counts only, since the filter means "at least"."""
+
+    def narrowed(**values) -> str:
+        query = request.GET.copy()
+        query.pop("page", None)
+        for key, value in values.items():
+            query[key] = value
+        return f"?{query.urlencode()}"
+
+    def price_label(bucket: dict) -> str:
+        low, high = bucket["min"], bucket["max"]
+        if low is None:
+            return f"Under {high:,.0f}"
+        return f"{low:,.0f} and over" if high is None else f"{low:,.0f} to {high:,.0f}"
+
+    def price_link(bucket: dict) -> str:
+        # A bucket holds its lower bound, not its upper one; max_rent holds both.
+        bounds = {"min_rent": bucket["min"], "max_rent": bucket["max"] and bucket["max"] - 0.01}
+        return narrowed(**{k: f"{v:.2f}" for k, v in bounds.items() if v is not None})
+
+    groups = [
+        (
+            "City",
+            [
+                {"label": c["value"], "count": c["count"], "url": narrowed(city=c["value"])}
+                for c in facets["city"]
+            ],
+        ),
+        (
+            "Monthly rent",
+            [
+                {"label": price_label(b), "count": b["count"], "url": price_link(b)}
+                for b in facets["price"]
+                if b["count"]
+            ],
+        ),
+        (
+            "Pets",
+            [
+                {
+                    "label": "Pets allowed" if p["value"] == "true" else "No pets",
+                    "count": p["count"],
+                    "url": narrowed(pets_allowed=p["value"]),
+                }
+                for p in facets["pets_allowed"]
+            ],
+        ),
+        (
+            "Bedrooms",
+            [
+                {"label": f"{b['value']} bedroom{pluralize(int(b['value']))}", "count": b["count"]}
+                for b in facets["bedrooms"]
+            ],
+        ),
+    ]
+    return [{"title": title, "entries": entries} for title, entries in groups if entries]
 
 
 @page()
