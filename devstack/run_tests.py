@@ -12,6 +12,7 @@ journey across the running platform. Ends with one combined line:
 
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def run_suite(name: str, pytest_args: list[str]) -> dict[str, int]:
     report = REPORTS / f"{name}.xml"
     report.unlink(missing_ok=True)
     print(f"\n=== suite {name} ({settings_module}) ===", flush=True)
+    started = time.monotonic()
     completed = subprocess.run(
         [
             sys.executable,
@@ -53,8 +55,9 @@ def run_suite(name: str, pytest_args: list[str]) -> dict[str, int]:
         cwd=ROOT,
         check=False,
     )
+    seconds = time.monotonic() - started
     if not report.exists():  # pytest died before writing a report: count the suite as failed
-        return {"passed": 0, "failed": 1, "skipped": 0, "exit": completed.returncode}
+        return {"passed": 0, "failed": 1, "skipped": 0, "exit": completed.returncode, "s": seconds}
     suite = ET.parse(report).getroot().find("testsuite")
     total, skipped = int(suite.get("tests")), int(suite.get("skipped"))
     failed = int(suite.get("failures")) + int(suite.get("errors"))
@@ -63,6 +66,7 @@ def run_suite(name: str, pytest_args: list[str]) -> dict[str, int]:
         "failed": failed,
         "skipped": skipped,
         "exit": completed.returncode,
+        "s": seconds,
     }
 
 
@@ -79,13 +83,14 @@ def main(argv: list[str]) -> int:
     print("\n=== summary ===")
     for name, result in results.items():
         counts = ", ".join(f"{result[key]} {key}" for key in ("passed", "failed", "skipped"))
-        print(f"{name:>14}: {counts}")
+        print(f"{name:>14}: {counts} in {result['s']:.0f} s")
     passed, failed, skipped = (
         sum(r[key] for r in results.values()) for key in ("passed", "failed", "skipped")
     )
     # Exit code 5 means "no tests collected", a failure for a suite that should have some.
     broken = [name for name, r in results.items() if r["exit"] != 0]
-    print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+    seconds = sum(r["s"] for r in results.values())
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped in {seconds:.0f} s")
     return 1 if broken or failed else 0
 
 
