@@ -1,4 +1,5 @@
-"""What search consumes: listings' events, into the listings index.
+"""What search consumes: listings' events (their lifecycle and their photos), into
+the listings index.
 
 A new group (hearth.search) starts from the first event of hearth.listings.v1, so
 the first start of search indexes every listing ever published. Each handler runs
@@ -15,7 +16,11 @@ from apps.listings.contracts import (
     LISTING_PUBLISHED,
     LISTING_UNPUBLISHED,
     LISTING_UPDATED,
+    PHOTO_ADDED,
+    PHOTO_REMOVED,
+    PHOTO_UPDATED,
     ListingChanged,
+    PhotoChanged,
 )
 from apps.search import services
 from kernel.events.consumer import ConsumerSpec
@@ -32,6 +37,21 @@ def on_listing_deleted(envelope: Envelope) -> None:
     services.listing_delete(listing_id=deleted.listing_id, occurred_at=envelope.occurred_at)
 
 
+def on_photo_changed(envelope: Envelope) -> None:
+    # photo_added and photo_updated share a reader: the photo as it is after the change.
+    changed = PhotoChanged.from_payload(envelope.payload)
+    services.photo_apply(
+        listing_id=changed.listing_id, photo=changed.photo, occurred_at=envelope.occurred_at
+    )
+
+
+def on_photo_removed(envelope: Envelope) -> None:
+    removed = PHOTO_REMOVED.read(envelope)
+    services.photo_remove(
+        listing_id=removed.listing_id, photo_id=removed.photo_id, occurred_at=envelope.occurred_at
+    )
+
+
 def listings_index(group_id: str, topic: str = LISTINGS_EVENTS.topic) -> ConsumerSpec:
     """The consumer of `topic` (listings' own but in tests) as group `group_id`."""
     return ConsumerSpec(
@@ -44,6 +64,9 @@ def listings_index(group_id: str, topic: str = LISTINGS_EVENTS.topic) -> Consume
             LISTING_UNPUBLISHED.name: on_listing_changed,
             LISTING_LET.name: on_listing_changed,
             LISTING_DELETED.name: on_listing_deleted,
+            PHOTO_ADDED.name: on_photo_changed,
+            PHOTO_UPDATED.name: on_photo_changed,
+            PHOTO_REMOVED.name: on_photo_removed,
         },
         reset_read_model=services.read_model_reset,
     )

@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
-from apps.listings.contracts import ListingSnapshot, ListingStatus
+from apps.listings.contracts import ListingPhoto, ListingSnapshot, ListingStatus
 from kernel.events.consumer import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ MAPPING: dict[str, Any] = {
         "published_at": {"type": "date"},
         "updated_at": {"type": "date"},
         "photos": {"type": "object", "enabled": False},  # shown, never searched
+        "images": {"type": "object", "enabled": False},  # uploaded photos: shown too
         # Titles and cities as typed; `standard` because the default (`simple`)
         # analyzer comes from analysis-common.
         "suggest": {"type": "completion", "analyzer": "standard", "search_analyzer": "standard"},
@@ -164,6 +165,10 @@ def ensure_index() -> None:
         return
     with guarded():
         if aliased_indices():
+            # Fields added to MAPPING since the index was made are added to it in
+            # place (Elasticsearch takes additive changes); any other change bumps
+            # MAPPING_VERSION, for a reindex.
+            writer().indices.put_mapping(index=alias(), **MAPPING)
             _aliased.add(known)
             return
         try:
@@ -235,6 +240,29 @@ def document(snapshot: ListingSnapshot) -> dict[str, Any]:
             },
             {"input": [snapshot.city.translate(_RESERVED)], "weight": 1},
         ],
+    }
+
+
+def image(photo: ListingPhoto) -> dict[str, Any]:
+    """An uploaded photo in the shape listings' API gives it (UploadedPhotoSerializer),
+    so the front end renders either with the same template. Only shown photos have
+    events, so it is always ready."""
+    variants = photo.variants
+    return {
+        "id": str(photo.photo_id),
+        "status": "ready",
+        "position": photo.position,
+        "caption": photo.caption,
+        "width": photo.width,
+        "height": photo.height,
+        "variants": {
+            name: {"url": variant.url, "width": variant.width, "height": variant.height}
+            for name, variant in (
+                ("thumbnail", variants.thumbnail),
+                ("card", variants.card),
+                ("full", variants.full),
+            )
+        },
     }
 
 

@@ -5,20 +5,24 @@ from django.db import models
 
 
 class IndexedListing(models.Model):
-    """The newest version of a listing the consumer has applied, per listing.
+    """What the consumer knows of a listing: apps.search.listing_state.ListingState,
+    a column per field (the rules that change it are there).
 
-    Written in the inbox transaction of each event, before the index is: an event
-    older than the stored version is stale and changes nothing, and a deleted
-    listing stays deleted whatever arrives after its deletion (Elasticsearch keeps
-    a delete's version only for a minute, so it cannot be the guard).
+    Written in the inbox transaction of each event, under the row's lock, before
+    the index is. The row, not Elasticsearch, is the guard: Elasticsearch keeps a
+    delete's version only for a minute, and a photo event puts the whole document
+    again from the row.
     """
 
     listing_id = models.UUIDField(primary_key=True)
-    # Microseconds since the epoch: the snapshot's updated_at, or the deletion's
-    # occurred_at; also the document's external version in Elasticsearch.
+    # Microseconds since the epoch: the newest snapshot's updated_at applied.
+    listing_version = models.BigIntegerField(default=0)
+    # The document's external version in Elasticsearch, raised by every event applied.
     version = models.BigIntegerField()
     searchable = models.BooleanField()
     deleted = models.BooleanField(default=False)
+    document = models.JSONField(null=True)
+    photos = models.JSONField(default=list)
 
     def __str__(self) -> str:
         state = "deleted" if self.deleted else "searchable" if self.searchable else "hidden"

@@ -2,15 +2,17 @@
 alias swapped to it, while the live index keeps answering.
 
 1. Note each partition's end, read the topic from its first offset up to there,
-   and fold the events in memory into each listing's last state (the newest
-   version wins; a deletion is final).
+   and fold the events in memory into each listing's last state, by the rules the
+   consumer applies (apps.search.listing_state): the same documents, photos
+   included, at the same versions.
 2. Bulk-load the searchable listings into a new index of the current mapping.
 3. Catch up: read from where step 1 stopped to the partitions' new ends, and
    apply those events to the new index too.
 4. Swap the alias atomically, then catch up once more: the live consumer wrote
    its last events before the swap into the old index. External versions make
    every write idempotent and order-proof, so an event applied twice, or after a
-   newer one, changes nothing.
+   newer one, changes nothing; and since the consumer reaches the same versions,
+   its writes after the swap land above the reindex's.
 5. Delete the old index.
 
 It reads without joining a consumer group (assign()), so the live consumer's
@@ -18,7 +20,7 @@ offsets and inbox are untouched and it may keep running throughout.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,21 +28,45 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from django.conf import settings
 
 from apps.listings.contracts import EVENTS as LISTINGS_EVENTS
-from apps.listings.contracts import LISTING_DELETED, ListingChanged
+from apps.listings.contracts import (
+    LISTING_CREATED,
+    LISTING_DELETED,
+    LISTING_LET,
+    LISTING_PUBLISHED,
+    LISTING_UNPUBLISHED,
+    LISTING_UPDATED,
+    PHOTO_ADDED,
+    PHOTO_REMOVED,
+    PHOTO_UPDATED,
+    ListingChanged,
+    PhotoChanged,
+)
 from apps.search import index
+from apps.search.listing_state import ListingState
 from kernel.events.envelope import Envelope
 from kernel.events.kafka import consumer_config
 from kernel.events.readers import PayloadError
 
 Offsets = dict[int, int]  # partition -> next offset to read
+# The events carrying a snapshot (apps.search.consumers.on_listing_changed's).
+LISTING_LIFECYCLE = {
+    event.name
+    for event in (
+        LISTING_CREATED,
+        LISTING_UPDATED,
+        LISTING_PUBLISHED,
+        LISTING_UNPUBLISHED,
+        LISTING_LET,
+    )
+}
 
 
 @dataclass
 class Folded:
-    """Each listing's last state: (version, document or None if not searchable)."""
+    """Each listing's state, by the consumer's own rules (apps.search.listing_state),
+    so a listing's document gets the version the live consumer gives it."""
 
-    listings: dict[str, tuple[int, dict[str, Any] | None]] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)
+    listings: dict[str, ListingState] = field(default_factory=dict)
     events: int = 0
     unreadable: int = 0
 
@@ -50,27 +76,44 @@ class Folded:
             return None
         self.events += 1
         try:
-            if envelope.event_type == LISTING_DELETED.name:
-                listing_id = str(LISTING_DELETED.read(envelope).listing_id)
-                known = self.listings.get(listing_id, (0, None))[0]
-                # Final, and above whatever was indexed (as services.listing_delete).
-                version, doc = max(index.epoch_micros(envelope.occurred_at), known + 1), None
-                self.deleted.add(listing_id)
-            else:
-                snapshot = ListingChanged.from_payload(envelope.payload).listing
-                listing_id = str(snapshot.listing_id)
-                if listing_id in self.deleted:
-                    return None
-                version = index.epoch_micros(snapshot.updated_at)
-                doc = index.document(snapshot) if index.is_searchable(snapshot) else None
+            change = _change(envelope)
         except PayloadError:
             self.unreadable += 1  # the live consumer dead-letters it; nothing to index
             return None
-        known = self.listings.get(listing_id)
-        if known is not None and known[0] > version and listing_id not in self.deleted:
+        if change is None:
+            return None  # an event search does not consume
+        listing_id, apply = change
+        if not apply(self.listings.setdefault(listing_id, ListingState())):
             return None
-        self.listings[listing_id] = (version, doc)
         return listing_id
+
+    def items(self, listing_ids: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None]]:
+        """What the index should hold for each listing: its document, or None (removed)."""
+        for listing_id in listing_ids:
+            state = self.listings[listing_id]
+            yield listing_id, state.version, state.indexed()
+
+
+def _change(envelope: Envelope) -> tuple[str, Callable[[ListingState], bool]] | None:
+    """The listing an event is about and what it does to its state, as
+    apps.search.consumers reads it; None for an event search does not consume."""
+    kind, occurred_at = envelope.event_type, envelope.occurred_at
+    if kind == LISTING_DELETED.name:
+        deleted = LISTING_DELETED.read(envelope)
+        return str(deleted.listing_id), lambda state: state.apply_deletion(occurred_at)
+    if kind in (PHOTO_ADDED.name, PHOTO_UPDATED.name):
+        changed = PhotoChanged.from_payload(envelope.payload)
+        return str(changed.listing_id), lambda state: state.apply_photo(changed.photo, occurred_at)
+    if kind == PHOTO_REMOVED.name:
+        removed = PHOTO_REMOVED.read(envelope)
+        photo_id = str(removed.photo_id)
+        return str(removed.listing_id), lambda state: state.apply_photo_removal(
+            photo_id, occurred_at
+        )
+    if kind in LISTING_LIFECYCLE:
+        snapshot = ListingChanged.from_payload(envelope.payload).listing
+        return str(snapshot.listing_id), lambda state: state.apply_snapshot(snapshot)
+    return None
 
 
 @dataclass
@@ -99,35 +142,32 @@ def reindex(
         say(f"read {folded.events} events, {len(folded.listings)} listings")
         new = index.new_index_name()
         index.create_index(new)
-        searchable = [i for i, (_, doc) in folded.listings.items() if doc is not None]
-        documents = index.bulk_put(new, _items(folded, searchable))
+        searchable = [i for i, state in folded.listings.items() if state.indexed() is not None]
+        documents = index.bulk_put(new, folded.items(searchable))
         say(f"indexed {documents} documents into {new}")
-        position = _catch_up(reader, topic, position, new)
+        position = _catch_up(reader, topic, position, folded, new)
         replaced = index.swap_alias(new)
         say(f"alias {index.alias()} -> {new}")
-        _catch_up(reader, topic, position, new)
+        _catch_up(reader, topic, position, folded, new)
         index.delete_indices(replaced)
     finally:
         reader.close()
     return Report(new, folded.events, documents, time.monotonic() - started, replaced)
 
 
-def _items(folded: Folded, listing_ids):
-    for listing_id in listing_ids:
-        version, doc = folded.listings[listing_id]
-        yield listing_id, version, doc
-
-
-def _catch_up(reader: Consumer, topic: str, position: Offsets, target: str) -> Offsets:
-    tail = Folded()
+def _catch_up(
+    reader: Consumer, topic: str, position: Offsets, folded: Folded, target: str
+) -> Offsets:
+    """The events since `position` folded on top of the rest (a photo event needs
+    its listing's document), and the listings they changed written to `target`."""
     changed: set[str] = set()
 
     def apply(envelope: Envelope) -> None:
-        if (listing_id := tail.apply(envelope)) is not None:
+        if (listing_id := folded.apply(envelope)) is not None:
             changed.add(listing_id)
 
     position = _read(reader, topic, position, apply)
-    index.bulk_put(target, _items(tail, changed))
+    index.bulk_put(target, folded.items(changed))
     return position
 
 

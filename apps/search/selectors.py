@@ -95,6 +95,7 @@ def listings_search(query: ListingQuery) -> dict[str, Any]:
         listing = dict(hit["_source"])
         for internal in ("city_key", "location", "suggest"):
             listing.pop(internal, None)
+        listing.setdefault("images", [])  # indexed before photo events were consumed
         distance = hit["sort"][0] if query.sort == "distance" else None
         if isinstance(distance, float):  # "Infinity" for a listing without a location
             listing["distance_km"] = round(distance, 3)

@@ -138,6 +138,30 @@ class PhotoSerializer(serializers.Serializer):
     caption = serializers.CharField()
 
 
+class VariantSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class VariantsSerializer(serializers.Serializer):
+    thumbnail = VariantSerializer()
+    card = VariantSerializer()
+    full = VariantSerializer()
+
+
+class ImageSerializer(serializers.Serializer):
+    """An uploaded photo as listings' photo API gives it; only shown ones reach search."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["ready"])
+    position = serializers.IntegerField()
+    caption = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    variants = VariantsSerializer()
+
+
 class FoundListingSerializer(serializers.Serializer):
     """A published listing, in listings' own field names."""
 
@@ -163,6 +187,7 @@ class FoundListingSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
     photos = PhotoSerializer(many=True)
+    images = ImageSerializer(many=True, help_text="Uploaded photos, by position")
     distance_km = serializers.FloatField(required=False, help_text="With sort=distance only")
 
 

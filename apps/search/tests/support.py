@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apps.listings.contracts import LISTING_DELETED, LISTING_PUBLISHED
+from apps.listings.contracts import LISTING_DELETED, LISTING_PUBLISHED, PHOTO_ADDED, PHOTO_REMOVED
 from kernel.events.types import EventType
 from kernel.testing.events import envelope_for
 
@@ -64,3 +64,40 @@ def deleted(listing_id: str):
 
 def later(seconds: int = 1) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+# The variants listings renders of an upload (apps/listings/photos.py), by name.
+VARIANT_SIZES = {"thumbnail": (320, 240), "card": (640, 480), "full": (1600, 1200)}
+
+
+def photo(
+    *, photo_id: str | None = None, position: int = 0, caption: str = "Living room"
+) -> dict[str, Any]:
+    """A ListingPhoto payload: a processed upload, its variants' keys and URLs."""
+    photo_id = photo_id or str(uuid.uuid4())
+    return {
+        "photo_id": photo_id,
+        "position": position,
+        "caption": caption,
+        "width": 4032,
+        "height": 3024,
+        "variants": {
+            name: {
+                "key": f"media/{photo_id}-{name}.webp",
+                "url": f"https://hearth.example.com/media/{photo_id}-{name}.webp",
+                "width": width,
+                "height": height,
+            }
+            for name, (width, height) in VARIANT_SIZES.items()
+        },
+    }
+
+
+def photo_changed(listing_id: str, event_type: EventType = PHOTO_ADDED, **fields: Any):
+    payload = {"listing_id": listing_id, "landlord_id": LANDLORD, "photo": photo(**fields)}
+    return envelope_for(event_type, payload, aggregate_id=listing_id)
+
+
+def photo_removed(listing_id: str, photo_id: str):
+    payload = {"listing_id": listing_id, "landlord_id": LANDLORD, "photo_id": photo_id}
+    return envelope_for(PHOTO_REMOVED, payload, aggregate_id=listing_id)

@@ -23,7 +23,7 @@ def found() -> set[str]:
     return {hit["_id"] for hit in hits["hits"]["hits"]}
 
 
-def test_the_consumer_reads_every_event_of_a_listings_life():
+def test_the_consumer_reads_every_event_of_a_listings_life_and_photos():
     from apps.listings import contracts
 
     lifecycle = {
@@ -34,9 +34,14 @@ def test_the_consumer_reads_every_event_of_a_listings_life():
         contracts.LISTING_LET.name,
         contracts.LISTING_DELETED.name,
     }
+    photos = {
+        contracts.PHOTO_ADDED.name,
+        contracts.PHOTO_UPDATED.name,
+        contracts.PHOTO_REMOVED.name,
+    }
     assert consumer_spec("hearth.search") is LISTINGS_INDEX
     assert LISTINGS_INDEX.topics == (contracts.EVENTS.topic,)
-    assert set(LISTINGS_INDEX.handlers) == lifecycle
+    assert set(LISTINGS_INDEX.handlers) == lifecycle | photos
 
 
 def test_only_published_listings_are_found_and_leaving_the_market_removes_them():

@@ -18,10 +18,22 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 
-from apps.listings.contracts import LISTING_CREATED, LISTING_UNPUBLISHED, LISTING_UPDATED
+from apps.listings.contracts import (
+    LISTING_CREATED,
+    LISTING_UNPUBLISHED,
+    LISTING_UPDATED,
+    PHOTO_UPDATED,
+)
 from apps.search import index, rebuild
 from apps.search.consumers import listings_index
-from apps.search.tests.support import changed, deleted, later
+from apps.search.models import IndexedListing
+from apps.search.tests.support import (
+    changed,
+    deleted,
+    later,
+    photo_changed,
+    photo_removed,
+)
 from kernel.events.consumer import EventConsumer
 from kernel.events.kafka import admin_config, producer_config
 from kernel.events.replay import replay
@@ -124,3 +136,59 @@ def test_replay_from_zero_finds_every_published_listing_and_twice_duplicates_not
         assert report.documents == len(published)
         assert sorted(found(index.alias())) == sorted(published)
         assert not any(index.client().indices.exists(index=name) for name in before)
+
+
+def shown(alias: str) -> dict[str, tuple[int, list[str]]]:
+    """Each indexed listing's document version and photo captions, in order."""
+    index.client().indices.refresh(index=alias)
+    hits = index.client().search(index=alias, size=LISTINGS + 10, version=True)["hits"]["hits"]
+    return {
+        hit["_id"]: (hit["_version"], [image["caption"] for image in hit["_source"]["images"]])
+        for hit in hits
+    }
+
+
+def test_a_reindex_keeps_photos_at_the_consumers_versions_and_the_consumer_writes_after(topic):
+    events, expected = [], {}
+    for n in range(6):
+        draft = changed(LISTING_CREATED, status="draft", title=f"Flat number {n}")
+        listing_id = draft.aggregate_id
+        hall, kitchen = str(uuid.uuid4()), str(uuid.uuid4())
+        events += [
+            draft,
+            photo_changed(listing_id, photo_id=hall, position=0, caption="Hall"),  # on the draft
+            changed(listing_id=listing_id, updated_at=later(1)),
+            photo_changed(listing_id, photo_id=kitchen, position=1, caption="Kitchen"),
+            photo_changed(listing_id, PHOTO_UPDATED, photo_id=kitchen, position=0, caption="Kit"),
+            photo_changed(listing_id, PHOTO_UPDATED, photo_id=hall, position=1, caption="Hall"),
+        ]
+        expected[listing_id] = ["Kit", "Hall"]
+        if n % 3 == 1:
+            events.append(photo_removed(listing_id, kitchen))
+            expected[listing_id] = ["Hall"]
+        elif n % 3 == 2:  # deleted, then a photo that must not bring it back
+            events += [deleted(listing_id), photo_changed(listing_id, caption="Late")]
+            del expected[listing_id]
+    write(topic, events)
+
+    spec = listings_index(f"hearth.search.replay-test-{uuid.uuid4().hex[:8]}", topic)
+    assert EventConsumer(spec).run(until_drained=True).applied == len(events)
+    live = shown(index.alias())
+    assert {listing_id: captions for listing_id, (_, captions) in live.items()} == expected
+    versions = dict(IndexedListing.objects.values_list("listing_id", "version"))
+    assert {listing_id: version for listing_id, (version, _) in live.items()} == {
+        listing_id: versions[uuid.UUID(listing_id)] for listing_id in expected
+    }
+
+    # The reindex folds the same events to the same documents at the same versions.
+    report = rebuild.reindex(topic=topic)
+    assert report.documents == len(expected)
+    assert shown(index.alias()) == live
+
+    # So the live consumer's next writes, into the new index, are not refused.
+    listing_id = next(iter(expected))
+    write(topic, [photo_changed(listing_id, position=2, caption="Garden")])
+    assert EventConsumer(spec).run(until_drained=True).applied == 1
+    version, captions = shown(index.alias())[listing_id]
+    assert captions == [*expected[listing_id], "Garden"]
+    assert version == IndexedListing.objects.get(pk=listing_id).version > live[listing_id][0]
