@@ -10,8 +10,17 @@ settings as HEARTH_CITUS_PLAN). Three kinds of table:
 - reference: small, read-mostly, copied to every node;
 - local: stays on the coordinator (bookkeeping such as the outbox), with a reason.
 
-`check_plan` proves those rules against the models; the `citus` command prints
-the plan and applies it where the extension is present.
+`check_plan` proves those rules against the models; `check_schema` proves them
+against the database's own constraints, which migrations may have made differ from
+the models (a composite primary key the model does not declare, below); the
+`citus` command prints the plan and applies it where the extension is present.
+
+A distributed table's primary key must include its distribution column. Where a
+model keeps a one-column primary key (Django's admin does not support a
+CompositePrimaryKey) while a migration makes the database's key composite, the
+placement declares the database's key (`primary_key=("renter_id", "id")`):
+`check_plan` reads that instead of the model's, and `check_schema` holds the
+database to it, so the plan cannot claim a key the schema does not have.
 """
 
 from collections.abc import Iterable
@@ -20,6 +29,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.module_loading import import_string
 
 
@@ -28,6 +38,9 @@ class Distributed:
     model: str  # "app_label.ModelName"
     column: str
     colocate_with: str | None = None  # another Distributed model of this plan
+    # The database's primary key columns, where a migration made it other than the
+    # model's (module docstring); None: the model's own.
+    primary_key: tuple[str, ...] | None = None
 
     def sql(self) -> str:
         table = table_of(self.model)
@@ -83,9 +96,15 @@ def deployable_plan() -> list[Placement]:
     return plan
 
 
-def _unique_column_sets(model: type[models.Model]) -> Iterable[tuple[str, set[str]]]:
-    meta = model._meta
-    yield "primary key", {meta.pk.column}
+def primary_key_of(placement: Placement) -> tuple[str, ...]:
+    """The primary key the plan says the database has."""
+    declared = isinstance(placement, Distributed) and placement.primary_key
+    return declared or (apps.get_model(placement.model)._meta.pk.column,)
+
+
+def _unique_column_sets(placement: Placement) -> Iterable[tuple[str, set[str]]]:
+    meta = apps.get_model(placement.model)._meta
+    yield "primary key", set(primary_key_of(placement))
     for field in meta.local_fields:
         if field.unique and not field.primary_key:
             yield f"unique {field.name}", {field.column}
@@ -112,7 +131,10 @@ def check_plan(plan: list[Placement], model_labels: Iterable[str]) -> list[str]:
         if placement.column not in column_names:
             problems.append(f"{placement.model}: no column {placement.column}")
             continue
-        for what, columns in _unique_column_sets(model):
+        problems.extend(_declared_key_problems(placement, model, column_names))
+        if placement.colocate_with:
+            problems.extend(_colocation_problems(placement, by_model))
+        for what, columns in _unique_column_sets(placement):
             if placement.column not in columns:
                 problems.append(
                     f"{placement.model}: {what} {sorted(columns)} lacks the "
@@ -132,4 +154,75 @@ def check_plan(plan: list[Placement], model_labels: Iterable[str]) -> list[str]:
                     f"{placement.model}.{field.name}: a foreign key from a distributed "
                     "table must point to a reference table or a colocated table"
                 )
+    return problems
+
+
+def _declared_key_problems(
+    placement: Distributed, model: type[models.Model], column_names: set[str]
+) -> list[str]:
+    if not placement.primary_key:
+        return []
+    problems = []
+    if missing := sorted(set(placement.primary_key) - column_names):
+        problems.append(f"{placement.model}: primary key has no column {missing}")
+    if model._meta.pk.column not in placement.primary_key:
+        # Then nothing would keep the model's own pk unique, even per shard.
+        problems.append(
+            f"{placement.model}: primary key {list(placement.primary_key)} lacks "
+            f"the model's pk {model._meta.pk.column}"
+        )
+    return problems
+
+
+def _colocation_problems(placement: Distributed, by_model: dict[str, Placement]) -> list[str]:
+    target = by_model.get(placement.colocate_with)
+    if not isinstance(target, Distributed):
+        return [f"{placement.model}: colocated with {placement.colocate_with}, not distributed"]
+    ours, theirs = _distribution_type(placement), _distribution_type(target)
+    # Citus colocates only tables whose distribution columns have the same type (a
+    # missing column is the other placement's own problem).
+    if ours and theirs and ours != theirs:
+        return [
+            f"{placement.model}: {placement.column} ({ours}) and {target.model}."
+            f"{target.column} ({theirs}) differ in type, so they cannot be colocated"
+        ]
+    return []
+
+
+def _distribution_type(placement: Distributed) -> str | None:
+    fields = {field.column: field for field in apps.get_model(placement.model)._meta.local_fields}
+    field = fields.get(placement.column)
+    return field.get_internal_type() if field else None
+
+
+def check_schema(plan: list[Placement], connection: BaseDatabaseWrapper) -> list[str]:
+    """Where the database's constraints differ from what the plan relies on; [] if
+    nowhere: each table's primary key is the plan's (primary_key_of), and each unique
+    index of a distributed table, hand-written ones included, has its distribution
+    column."""
+    problems = []
+    with connection.cursor() as cursor:
+        for placement in plan:
+            table = table_of(placement.model)
+            constraints = connection.introspection.get_constraints(cursor, table)
+            keys = [tuple(c["columns"]) for c in constraints.values() if c["primary_key"]]
+            expected = primary_key_of(placement)
+            if keys != [expected]:
+                actual = ", ".join(map(str, keys)) or "none"
+                problems.append(
+                    f"{placement.model}: the database's primary key of {table} is {actual}, "
+                    f"the plan's {expected}"
+                )
+            if not isinstance(placement, Distributed):
+                continue
+            for name, constraint in sorted(constraints.items()):
+                if (
+                    constraint["unique"]
+                    and not constraint["primary_key"]
+                    and placement.column not in constraint["columns"]
+                ):
+                    problems.append(
+                        f"{placement.model}: unique {name} {constraint['columns']} of {table} "
+                        f"lacks the distribution column {placement.column}"
+                    )
     return problems

@@ -146,6 +146,13 @@ def test_citus_plan_places_every_model_within_citus_rules():
 
 
 @pytest.mark.django_db
+def test_the_database_has_the_keys_and_unique_rules_the_citus_plan_relies_on():
+    from kernel.db.citus import check_schema, deployable_plan
+
+    assert check_schema(deployable_plan(), connection) == []
+
+
+@pytest.mark.django_db
 def test_citus_command_prints_the_plan_and_says_citus_is_absent():
     from io import StringIO
 

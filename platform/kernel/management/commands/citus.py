@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from kernel.db.citus import Distributed, Local, check_plan, deployable_plan
+from kernel.db.citus import Distributed, Local, check_plan, check_schema, deployable_plan
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             for model in apps.get_models()
             if model._meta.app_label in (settings.HEARTH_SERVICE, "kernel")
         ]
-        if problems := check_plan(plan, labels):
+        if problems := check_plan(plan, labels) + check_schema(plan, connection):
             raise CommandError("the plan breaks Citus's rules:\n  " + "\n  ".join(problems))
         self.stdout.write(f"Citus plan of {settings.HEARTH_SERVICE}:")
         for placement in plan:
@@ -30,6 +30,8 @@ class Command(BaseCommand):
                 how = f"distributed by {placement.column}"
                 if placement.colocate_with:
                     how += f", colocated with {placement.colocate_with}"
+                if placement.primary_key:
+                    how += f", primary key ({', '.join(placement.primary_key)})"
             elif isinstance(placement, Local):
                 how = f"local to the coordinator: {placement.reason}"
             else:
