@@ -37,6 +37,9 @@ DATA_ADMIN_VALUES: dict[str, secrets.Generator] = {
     "POSTGRES_REPLICATION_PASSWORD": lambda _, values: secrets.password(),
     "REDIS_ADMIN_PASSWORD": lambda _, values: secrets.password(),
     "ELASTICSEARCH_ADMIN_PASSWORD": lambda _, values: secrets.password(),
+    # SeaweedFS's write signatures: master -> volume servers, S3 gateway -> filers.
+    "SEAWEEDFS_JWT_SIGNING_KEY": lambda _, values: secrets.password(),
+    "SEAWEEDFS_FILER_JWT_SIGNING_KEY": lambda _, values: secrets.password(),
 }
 
 # Not secret, and set by the chart's ConfigMap (the mount path of hearth-<name>-jwt).
@@ -95,6 +98,11 @@ def data_admin_env(provisioning: dict[str, str]) -> dict[str, str]:
         "KAFKA_ADMIN_PASSWORD": provisioning["KAFKA_ADMIN_PASSWORD"],
         "REDIS_PROBE_PASSWORD": provisioning["REDIS_PROBE_PASSWORD"],
         "ELASTICSEARCH_PROBE_PASSWORD": provisioning["ELASTICSEARCH_PROBE_PASSWORD"],
+        # The object storage's administrator, who makes the buckets (SeaweedFS's S3).
+        "OBJECT_STORAGE_ADMIN_ACCESS_KEY_ID": provisioning["OBJECT_STORAGE_ADMIN_ACCESS_KEY_ID"],
+        "OBJECT_STORAGE_ADMIN_SECRET_ACCESS_KEY": provisioning[
+            "OBJECT_STORAGE_ADMIN_SECRET_ACCESS_KEY"
+        ],
     }
 
 
