@@ -65,7 +65,7 @@ def run(*, renter_id: Any, key: str, fingerprint: str, compute: Callable[[], Ans
     with _advisory_lock(f"payments.idempotency:{renter_id}:{key}"):
         horizon = timezone.now() - timedelta(hours=settings.PAYMENTS_IDEMPOTENCY_KEY_HOURS)
         row_id = hashlib.sha256(f"{renter_id}:{key}".encode()).hexdigest()
-        stored = IdempotencyKey.objects.filter(pk=row_id).first()
+        stored = IdempotencyKey.objects.filter(renter_id=renter_id, pk=row_id).first()
         if stored is not None and stored.created_at < horizon:
             stored.delete()
             stored = None

@@ -5,9 +5,10 @@ ledger (LedgerEntry, LedgerLine) is append-only and balanced: the database itsel
 refuses an entry whose lines do not sum to zero per currency, and any UPDATE or
 DELETE of either table (migration 0002). Balances are sums over lines, never stored.
 
-Rows refer to each other by plain ids, never foreign keys, so each table can be
-distributed on Citus (sharding.py). Every table carries renter_id, the column the
-plan is to distribute them all by (see sharding.py for what that still needs).
+Rows refer to each other by plain ids, never foreign keys, and every renter's table
+carries renter_id, which Citus distributes them by (sharding.py): in the database
+their primary keys are (renter_id, <the pk here>) (migration 0003), while the models
+keep one-column keys for Django's admin.
 """
 
 import uuid
@@ -21,8 +22,9 @@ from kernel.db.choices import choices_of
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2}
 # Ids derived from what makes a row unique (the payment of an application, the entry of
-# a kind for a payment): the primary key is then the uniqueness rule, which Citus can
-# enforce on a table distributed by it (sharding.py).
+# a kind for a payment): the primary key is then the uniqueness rule, which the
+# database's (renter_id, id) key enforces per renter, and the derivation makes it hold
+# across renters (sharding.py says why, table by table).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://hearth.example/payments")
 
 

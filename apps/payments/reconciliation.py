@@ -85,7 +85,8 @@ def reconcile(
 
 
 def _ledger_mismatches(payment: Payment) -> list[str]:
-    kinds = set(LedgerEntry.objects.filter(payment_id=payment.id).values_list("kind", flat=True))
+    entries = LedgerEntry.objects.filter(renter_id=payment.renter_id, payment_id=payment.id)
+    kinds = set(entries.values_list("kind", flat=True))
     receivable = ledger.payment_balance(payment, Account.RENTER_RECEIVABLE)
     problems = []
     if LedgerEntry.Kind.PAYMENT_OPENED not in kinds:

@@ -122,6 +122,7 @@ def payment_request(*, application: ApplicationSnapshot, approved_at: datetime.d
         terms = ListingTerms.objects.select_for_update().filter(pk=application.listing_id).first()
         if terms is None:
             PendingApproval.objects.get_or_create(
+                renter_id=approval.renter_id,
                 application_id=approval.application_id,
                 defaults={
                     f: getattr(approval, f)
@@ -140,6 +141,8 @@ def payment_request(*, application: ApplicationSnapshot, approved_at: datetime.d
 
 def _open(approval: PendingApproval, terms: ListingTerms) -> Payment | None:
     payment_id = derived_id("payment", approval.application_id)
+    # By id alone: one application sent again with another renter must not open a
+    # second payment of this id, which the database's (renter_id, id) key would allow.
     if Payment.objects.filter(pk=payment_id).exists():
         return None
     _check_money(terms.monthly_rent_amount, terms.currency, positive=True)
@@ -203,7 +206,7 @@ def charge_begin(
         if payment.status == PaymentStatus.PROCESSING:
             raise errors.Conflict("A charge of this payment is in progress; try again shortly.")
         charge_id = derived_id("charge", payment.id, client_key)
-        if Charge.objects.filter(pk=charge_id).exists():
+        if Charge.objects.filter(renter_id=payment.renter_id, pk=charge_id).exists():
             raise errors.Conflict("This Idempotency-Key was used for an earlier charge.")
         charge = Charge.objects.create(
             id=charge_id,
@@ -243,8 +246,8 @@ def charge_settle(*, charge_id: uuid.UUID, result: provider.ProviderCharge) -> C
         charge = Charge.objects.filter(pk=charge_id).first()
         if charge is None:
             raise errors.NotFound("No such charge.")
-        payment = _lock(charge.payment_id)
-        charge = Charge.objects.select_for_update().get(pk=charge_id)
+        payment = _lock(charge.payment_id, renter_id=charge.renter_id)
+        charge = Charge.objects.select_for_update().get(renter_id=charge.renter_id, pk=charge_id)
         if result.intent_id and not charge.provider_intent_id:
             charge.provider_intent_id = result.intent_id
         if charge.status != Charge.Status.PROCESSING or result.status == "processing":
@@ -329,7 +332,7 @@ def payment_pay(
     result = charge_send(charge)
     if result is not None:
         charge = charge_settle(charge_id=charge.id, result=result)
-    return Payment.objects.get(pk=payment_id), charge
+    return Payment.objects.get(renter_id=renter_id, pk=payment_id), charge
 
 
 def webhook_apply(event: provider.WebhookEvent) -> bool:
