@@ -9,10 +9,11 @@ from config.services import SERVICES
 from helm.tests.chart_rendering import CI_VALUES, ROOT, by_name, rendered
 
 # Where the processes read their environment: the shared settings, each deployable's
-# own (payments reads its provider's), and gunicorn's.
+# own (payments reads its provider's), gunicorn's, and the tracing set-up (OTEL_*).
 READERS = [
     *sorted((ROOT / "config" / "settings").glob("*.py")),
     ROOT / "config" / "gunicorn_conf.py",
+    ROOT / "platform" / "kernel" / "observability" / "tracing.py",
 ]
 SERVICE_URL = re.compile(r"^([A-Z]+)_URL$")
 

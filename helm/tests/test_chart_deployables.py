@@ -27,6 +27,8 @@ def expected_stores(service: Service) -> set[str]:
         stores.add("smtp")
     if service.searches:
         stores.add("elasticsearch")
+    if service.object_storage:
+        stores.add("objectstorage")
     return stores
 
 
@@ -89,7 +91,9 @@ def test_each_deployable_is_given_its_callees_addresses():
     configs = by_name(rendered(), "ConfigMap")
     for name, service in SERVICES.items():
         data = configs[f"hearth-{name}-config"]["data"]
-        urls = {key for key in data if key.endswith("_URL") and key != "HEARTH_PUBLIC_URL"}
+        # The <NAME>_URL of deployables, not the public address nor the photos' store.
+        other_urls = {"HEARTH_PUBLIC_URL", "PHOTOS_PUBLIC_URL", "OBJECT_STORAGE_ENDPOINT_URL"}
+        urls = {key for key in data if key.endswith("_URL") and key not in other_urls}
         assert urls == {f"{callee.upper()}_URL" for callee in {name, *service.calls}}
         for callee in service.calls:
             assert data[f"{callee.upper()}_URL"] == f"http://hearth-{callee}:8000"

@@ -100,6 +100,28 @@ EMAIL_PORT: {{ $data.external.smtp.port | quote }}
 {{- end }}
 DEFAULT_FROM_EMAIL: {{ $root.Values.email.from | quote }}
 {{- end }}
+{{- if has "objectstorage" $d.stores }}
+{{- $os := $root.Values.objectStorage }}
+OBJECT_STORAGE_BUCKET: {{ $os.bucket | quote }}
+{{- if eq $os.mode "inCluster" }}
+OBJECT_STORAGE_ENDPOINT_URL: http://{{ $os.inCluster.release }}-seaweedfs-s3:8333
+OBJECT_STORAGE_ADDRESSING_STYLE: path
+# The Ingress's /media/ route (ingress.yaml) serves the bucket's media/ prefix.
+PHOTOS_PUBLIC_URL: {{ printf "%s/media" (trimSuffix "/" $root.Values.publicUrl) | quote }}
+{{- else }}
+{{- /* No endpoint: AWS's own, by region; bucket names as host names. */}}
+OBJECT_STORAGE_REGION: {{ required "objectStorage.external.region is required in external mode" $os.external.region | quote }}
+OBJECT_STORAGE_ADDRESSING_STYLE: virtual
+PHOTOS_PUBLIC_URL: {{ required "objectStorage.external.publicUrl is required in external mode (the CDN in front of the bucket's media/)" $os.external.publicUrl | trimSuffix "/" | quote }}
+{{- end }}
+{{- end }}
+{{- with $root.Values.observability.tracing }}
+{{- if .zipkinEndpoint }}
+OTEL_EXPORTER_ZIPKIN_ENDPOINT: {{ .zipkinEndpoint | quote }}
+OTEL_TRACES_SAMPLER_ARG: {{ .samplerRatio | quote }}
+HEARTH_TRACE_KEEP_SLOW_MS: {{ int .keepSlowMs | quote }}
+{{- end }}
+{{- end }}
 # Its own Service (which also admits that name in ALLOWED_HOSTS) and its callees'.
 {{- $urls := uniq (prepend $d.calls .name) }}
 {{- range $urls }}
@@ -175,4 +197,39 @@ seccompProfile:
   readOnly: true
 - name: tmp
   mountPath: /tmp
+{{- end -}}
+
+{{/* The metrics scraper as a NetworkPolicy peer: its pods, in its namespace if named. */}}
+{{- define "hearth.scraperPeer" -}}
+- podSelector:
+    matchLabels:
+      {{- toYaml .podLabels | nindent 6 }}
+  {{- if .namespace }}
+  namespaceSelector:
+    matchLabels:
+      kubernetes.io/metadata.name: {{ .namespace }}
+  {{- end }}
+{{- end -}}
+
+{{/* Egress to the trace collector: its pods (in its namespace if named) or its addresses. */}}
+{{- define "hearth.collectorEgress" -}}
+{{- if not (or .podLabels .cidrs) }}
+{{- fail "observability.tracing.collector: give its podLabels or its cidrs, so the egress policies let spans out" }}
+{{- end }}
+- to:
+    {{- if .podLabels }}
+    - podSelector:
+        matchLabels:
+          {{- toYaml .podLabels | nindent 10 }}
+      {{- if .namespace }}
+      namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .namespace }}
+      {{- end }}
+    {{- end }}
+    {{- range .cidrs }}
+    - ipBlock: {cidr: {{ . }}}
+    {{- end }}
+  ports:
+    - {protocol: TCP, port: {{ .port }}}
 {{- end -}}
