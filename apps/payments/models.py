@@ -130,6 +130,17 @@ class Charge(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [
+            # At most one successful charge a payment; with renter_id, which Citus
+            # needs in every unique rule (a payment has one renter, so it is the same rule).
+            models.UniqueConstraint(
+                fields=["renter_id", "payment_id"],
+                condition=models.Q(status="succeeded"),
+                name="charge_one_success",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
 

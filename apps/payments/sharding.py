@@ -9,7 +9,8 @@ keep their one-column primary keys (Django's admin, the read-only ledger admin
 included, does not support a CompositePrimaryKey); migration 0003 makes the
 database's key (renter_id, <the model's pk>), with a plain index on the model's pk
 for lookups by it, and each placement declares that key (kernel.db.citus:
-check_schema holds the database to it). These tables have no other unique rule.
+check_schema holds the database to it). Their one other unique rule, a payment's
+single successful charge, is on (renter_id, payment_id).
 
 Why (renter_id, id) unique still means id unique, table by table: an id equal across
 two renters would need one of

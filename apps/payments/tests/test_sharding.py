@@ -2,16 +2,17 @@
 with payments_payment, on database primary keys (renter_id, id) that migration 0003
 makes while the models, and so the admin, keep their one-column keys."""
 
+import uuid
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from apps.payments import sharding
-from apps.payments.models import LedgerEntry, LedgerLine
-from apps.payments.tests.support import open_payment
+from apps.payments.models import Charge, LedgerEntry, LedgerLine
+from apps.payments.tests.support import open_payment, pay
 from kernel.db.citus import check_schema, table_of
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,11 @@ def lookup_index(table: str, column: str) -> dict | None:
     return constraints.get(f"{table}_{column}_lookup")
 
 
-def migrate(target: str) -> None:
+def migrate(target: str | None = None) -> None:
+    """To a payments migration, or without one to the latest."""
     executor = MigrationExecutor(connection)
-    executor.migrate([("payments", target)])
+    targets = [("payments", target)] if target else executor.loader.graph.leaf_nodes("payments")
+    executor.migrate(targets)
 
 
 def test_every_renter_table_is_distributed_by_renter_and_colocated_with_payments():
@@ -69,7 +72,7 @@ def test_the_migration_makes_the_keys_composite_and_reverts_them():
         assert lookup_index(table, pk) is None
     assert len(check_schema(sharding.PLAN, connection)) == len(RENTER_KEYED)
 
-    migrate("0003_renter_primary_keys")
+    migrate()
     assert check_schema(sharding.PLAN, connection) == []
 
 
@@ -130,3 +133,12 @@ def test_the_ledger_admin_reads_entries_and_lines_by_their_one_column_keys(
     ):
         answer = admin_client.get(f"/admin/payments/{path}")
         assert answer.status_code == 200, path
+
+
+def test_the_database_refuses_a_second_successful_charge_of_a_payment(client, landlord, renter):
+    payment = open_payment(landlord, renter)
+    assert pay(client, payment.id, renter, key="key-1").status_code == 200
+    (charge,) = Charge.objects.filter(renter_id=renter.id, payment_id=payment.id)
+    charge.pk = uuid.uuid4()
+    with pytest.raises(IntegrityError, match="charge_one_success"), transaction.atomic():
+        charge.save(force_insert=True)
