@@ -2,21 +2,15 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import override_settings
 
-from kernel.auth.keys import keyring
-from kernel.testing.auth import use_key_dir
+from kernel.testing.auth import key_dir, signing_keys  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def signing_keys(tmp_path_factory):
-    """A throwaway key ring with every deployable's key: these tests sign as accounts'
-    callers too, and accounts' own key directory holds no other private key."""
-    directory = tmp_path_factory.mktemp("jwt")
-    with override_settings(HEARTH_JWT_KEY_DIR=str(directory)):
-        use_key_dir(directory, list(django_settings.HEARTH_SERVICE_URLS))
-        yield directory
-    keyring.cache_clear()
+@pytest.fixture(scope="session")
+def signing_services():
+    """Every deployable's key: these tests sign as accounts' callers too, and accounts'
+    own key directory holds no other private key."""
+    return list(django_settings.HEARTH_SERVICE_URLS)
 
 
 @pytest.fixture(autouse=True)

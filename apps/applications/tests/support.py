@@ -2,7 +2,6 @@
 consumer exactly as listings' events would arrive, and API calls."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,25 +12,10 @@ from apps.applications.consumers import LISTINGS_READ_MODEL
 from apps.listings.contracts import LISTING_PUBLISHED
 from kernel.events.types import EventType
 from kernel.models import OutboxEvent
-from kernel.testing.auth import user_tokens
+from kernel.testing.auth import TokenUser, make_user  # noqa: F401 (the tests import make_user here)
 from kernel.testing.events import deliver, envelope_for
 
 API = "/api/v1/applications"
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    role: str
-    name: str
-    header: dict[str, str]
-
-
-def make_user(role: str, name: str = "") -> User:
-    user_id = str(uuid.uuid4())
-    name = name or f"{role.title()} {user_id[:4]}"
-    tokens = user_tokens(user_id=user_id, role=role, email=f"{user_id}@example.com", name=name)
-    return User(id=user_id, role=role, name=name, header=tokens.header)
 
 
 def today() -> date:
@@ -40,7 +24,7 @@ def today() -> date:
 
 def listing_snapshot(
     *,
-    landlord: User,
+    landlord: TokenUser,
     listing_id: str | None = None,
     status: str = "published",
     available_from: date | None = None,
@@ -83,7 +67,7 @@ def send(
     return deliver(LISTINGS_READ_MODEL, envelope)
 
 
-def publish_listing(landlord: User, **overrides: Any) -> dict[str, Any]:
+def publish_listing(landlord: TokenUser, **overrides: Any) -> dict[str, Any]:
     snapshot = listing_snapshot(landlord=landlord, **overrides)
     send(LISTING_PUBLISHED, {"listing": snapshot})
     return snapshot
@@ -106,16 +90,16 @@ def application_body(listing_id: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def post(client: Client, path: str, user: User | None = None, body: Any = None):
+def post(client: Client, path: str, user: TokenUser | None = None, body: Any = None):
     headers = user.header if user else {}
     return client.post(f"{API}{path}", body, content_type="application/json", headers=headers)
 
 
-def get(client: Client, path: str, user: User | None = None, **params: Any):
+def get(client: Client, path: str, user: TokenUser | None = None, **params: Any):
     return client.get(f"{API}{path}", params, headers=user.header if user else {})
 
 
-def apply(client: Client, renter: User, listing_id: str, **overrides: Any) -> dict[str, Any]:
+def apply(client: Client, renter: TokenUser, listing_id: str, **overrides: Any) -> dict[str, Any]:
     response = post(client, "", renter, application_body(listing_id, **overrides))
     assert response.status_code == 201, response.json()
     return response.json()

@@ -2,21 +2,16 @@ import uuid
 
 import pytest
 from django.core.cache import cache
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.listings.tests.helpers import make_user
-from kernel.auth.keys import keyring
-from kernel.testing.auth import use_key_dir
+from kernel.testing.auth import key_dir, signing_keys  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def jwt_keys(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("jwt")
-    with override_settings(HEARTH_JWT_KEY_DIR=str(directory)):
-        use_key_dir(directory, ["accounts", "listings"])
-        yield directory
-    keyring.cache_clear()
+@pytest.fixture(scope="session")
+def signing_services():
+    """Accounts' key, for user tokens, and listings' own."""
+    return ["accounts", "listings"]
 
 
 @pytest.fixture(autouse=True)

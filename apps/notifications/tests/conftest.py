@@ -18,11 +18,10 @@ from apps.accounts import contracts as accounts
 from apps.applications import contracts as applications
 from apps.notifications.consumers import NOTIFICATIONS
 from apps.notifications.models import Notification
-from kernel.auth.keys import keyring
 from kernel.events.envelope import Envelope
 from kernel.events.types import EventType
 from kernel.http import breaker
-from kernel.testing.auth import use_key_dir
+from kernel.testing.auth import key_dir, signing_keys  # noqa: F401 (fixtures)
 from kernel.testing.events import deliver, envelope_for
 
 
@@ -32,14 +31,16 @@ def real_smtp(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
+@pytest.fixture(scope="session")
+def signing_services() -> list[str]:
+    """Notifications signs service tokens, accounts user tokens."""
+    return ["accounts", "notifications"]
+
+
 @pytest.fixture(autouse=True)
-def key_dir(tmp_path, settings) -> Path:
-    """A throwaway key ring: notifications signs service tokens, accounts user tokens."""
-    settings.HEARTH_JWT_KEY_DIR = str(tmp_path / "jwt")
-    use_key_dir(tmp_path / "jwt", ["accounts", "notifications"])
-    breaker.cache_clear()  # no test inherits another's failures towards accounts
-    yield tmp_path / "jwt"
-    keyring.cache_clear()
+def fresh_breakers() -> None:
+    """No test inherits another's failures towards accounts."""
+    breaker.cache_clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ provider's call counter."""
 import json
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,29 +19,14 @@ from apps.payments.models import Payment
 from apps.payments.provider import PROVIDER_CALLS
 from kernel.events.types import EventType
 from kernel.models import OutboxEvent
-from kernel.testing.auth import user_tokens
+from kernel.testing.auth import TokenUser, make_user  # noqa: F401 (the tests import make_user here)
 from kernel.testing.events import deliver, envelope_for
 
 API = "/api/v1/payments"
 
 
-@dataclass(frozen=True)
-class User:
-    id: str
-    role: str
-    name: str
-    header: dict[str, str]
-
-
-def make_user(role: str, name: str = "") -> User:
-    user_id = str(uuid.uuid4())
-    name = name or f"{role.title()} {user_id[:4]}"
-    tokens = user_tokens(user_id=user_id, role=role, email=f"{user_id}@example.com", name=name)
-    return User(id=user_id, role=role, name=name, header=tokens.header)
-
-
 def listing_snapshot(
-    *, landlord: User, rent: str = "1450.00", deposit: str = "2900.00", currency: str = "EUR"
+    *, landlord: TokenUser, rent: str = "1450.00", deposit: str = "2900.00", currency: str = "EUR"
 ) -> dict[str, Any]:
     return {
         "listing_id": str(uuid.uuid4()),
@@ -74,13 +58,13 @@ def send(event_type: EventType, payload: dict[str, Any], aggregate_id: str) -> b
     return deliver(MOVE_IN_PAYMENTS, envelope_for(event_type, payload, aggregate_id=aggregate_id))
 
 
-def publish_listing(landlord: User, **terms: str) -> dict[str, Any]:
+def publish_listing(landlord: TokenUser, **terms: str) -> dict[str, Any]:
     snapshot = listing_snapshot(landlord=landlord, **terms)
     send(LISTING_PUBLISHED, {"listing": snapshot}, snapshot["listing_id"])
     return snapshot
 
 
-def approval(listing: dict[str, Any], renter: User) -> dict[str, Any]:
+def approval(listing: dict[str, Any], renter: TokenUser) -> dict[str, Any]:
     return {
         "application": {
             "application_id": str(uuid.uuid4()),
@@ -100,13 +84,13 @@ def approval(listing: dict[str, Any], renter: User) -> dict[str, Any]:
     }
 
 
-def approve(listing: dict[str, Any], renter: User) -> dict[str, Any]:
+def approve(listing: dict[str, Any], renter: TokenUser) -> dict[str, Any]:
     payload = approval(listing, renter)
     send(APPLICATION_APPROVED, payload, payload["application"]["application_id"])
     return payload
 
 
-def open_payment(landlord: User, renter: User, **terms: str) -> Payment:
+def open_payment(landlord: TokenUser, renter: TokenUser, **terms: str) -> Payment:
     """A payment as an approval opens it: listing terms first, then the approval."""
     listing = publish_listing(landlord, **terms)
     approve(listing, renter)
@@ -114,7 +98,12 @@ def open_payment(landlord: User, renter: User, **terms: str) -> Payment:
 
 
 def pay(
-    client: Client, payment_id: Any, user: User, *, key: str | None, method: str = "pm_card_visa"
+    client: Client,
+    payment_id: Any,
+    user: TokenUser,
+    *,
+    key: str | None,
+    method: str = "pm_card_visa",
 ):
     headers = {**user.header, **({"Idempotency-Key": key} if key is not None else {})}
     return client.post(
