@@ -48,6 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._stats import percentile
 from devstack.api_client import Target
 from devstack.layout import VAR
 
@@ -102,14 +103,6 @@ def arrivals(phases: Phases, baseline: float, factor: float, until: float) -> It
     while t < until:
         yield t
         t += 1 / phases.rate(t, baseline, factor)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def parse_hpas(document: dict) -> list[HpaReading]:

@@ -28,16 +28,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._stats import percentile
 from devstack.api_client import GATEWAY, Api
 
 PASSWORD = "bench-enumeration-passphrase"
 USES_PER_ACCOUNT = 3
 GATEWAY_SPACING = 0.11  # seconds between calls: under the gateway's 10 per second
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def new_email(kind: str) -> str:

@@ -37,6 +37,7 @@ from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 from django.core.management import call_command
 from django.db import transaction
 
+from bench._stats import percentile
 from config.provision import provision_all
 from kernel.events.kafka import consumer_config
 from kernel.events.outbox import publish_event, wait_until_published
@@ -102,11 +103,6 @@ def write_at_rate(rate: float, seconds: float) -> dict[str, float]:
     return commits
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def measure_latency(rate: float, seconds: float) -> dict[str, float]:
     receiver = Receiver()
     receiver.start()
@@ -131,7 +127,7 @@ def measure_latency(rate: float, seconds: float) -> dict[str, float]:
         "events": len(commits),
         "received": len(latencies),
         "p50_ms": statistics.median(latencies),
-        "p99_ms": percentile(latencies, 0.99),
+        "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies),
     }
 

@@ -16,7 +16,6 @@ load). Prints p50/p90/p99/max of each and the loaded/idle ratio.
 """
 
 import argparse
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._stats import ratios, spread
 from devstack.api_client import Api, Mailbox
 
 SINK_NAME_TIME = "%Y%m%dT%H%M%S%fZ"
@@ -42,19 +42,6 @@ def latencies_ms(mails) -> list[float]:
         * 1000
         for m in mails
     ]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def report(name: str, values: list[float]) -> None:
-    print(
-        f"{name:>8}: n={len(values):5d}  p50={percentile(values, 50):7.1f} ms  "
-        f"p90={percentile(values, 90):7.1f} ms  p99={percentile(values, 99):7.1f} ms  "
-        f"max={max(values):7.1f} ms  mean={statistics.fmean(values):7.1f} ms"
-    )
 
 
 def wait_for_mails(mailbox: Mailbox, landlord_email: str, since: datetime, count: int) -> list:
@@ -113,12 +100,9 @@ def main() -> None:
         f"({len(load_pairs) / submitted_in:.0f}/s); last email accepted "
         f"{drained_in.total_seconds():.1f} s after the first submission"
     )
-    report("idle", idle)
-    report("loaded", loaded)
-    print(
-        f"   ratio: p50 x{percentile(loaded, 50) / percentile(idle, 50):.2f}, "
-        f"p99 x{percentile(loaded, 99) / percentile(idle, 99):.2f} (loaded / idle)"
-    )
+    print(f"    idle: {spread(idle)}")
+    print(f"  loaded: {spread(loaded)}")
+    print(f"   ratio: {ratios(loaded, idle)} (loaded / idle)")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,8 @@ falls on every mode alike. Prints, per mode, the throughput of one worker thread
 """
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
@@ -34,6 +29,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._servers import free_port, start_gunicorn, stop, wait_ready
+from bench._stats import interleaved, percentile
 from devstack.observability import ZIPKIN_SPANS_URL
 
 SERVICE = "listings"
@@ -56,55 +53,6 @@ MODES: dict[str, dict[str, str]] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, mode: str) -> subprocess.Popen:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if k != "DJANGO_SETTINGS_MODULE" and not k.startswith(("OTEL_", "PROMETHEUS_"))
-    }
-    environment = {
-        **inherited,
-        "HEARTH_SERVICE": SERVICE,
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "1",
-        **MODES[mode],
-    }
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "config.wsgi"),
-            *("-c", "config/gunicorn_conf.py", "--bind", f"127.0.0.1:{port}"),
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):  # still starting
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not become ready")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500, help="per mode")
@@ -112,28 +60,24 @@ def main() -> None:
     args = parser.parse_args()
 
     ports = {mode: free_port() for mode in MODES}
-    servers = {mode: start_gunicorn(port, mode) for mode, port in ports.items()}
+    # Tracing and metrics as each mode says, not as this shell's environment does.
+    servers = {
+        mode: start_gunicorn(SERVICE, port, MODES[mode], dropped=("OTEL_", "PROMETHEUS_"))
+        for mode, port in ports.items()
+    }
     try:
         urls = {mode: f"http://127.0.0.1:{port}" for mode, port in ports.items()}
         for url in urls.values():
             wait_ready(url)
         sessions = {mode: requests.Session() for mode in urls}
-        times: dict[str, list[float]] = {mode: [] for mode in MODES}
 
-        def once(mode: str) -> float:
-            started = time.perf_counter()
+        def once(mode: str) -> None:
             response = sessions[mode].get(f"{urls[mode]}{args.path}", timeout=10)
-            elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 raise RuntimeError(f"{response.url}: {response.status_code} {response.text[:200]}")
-            return elapsed
 
-        for _ in range(100):  # warm up: connections, caches, the exporters' threads
-            for mode in MODES:
-                once(mode)
-        for _ in range(args.requests):
-            for mode in MODES:
-                times[mode].append(once(mode))
+        interleaved(MODES, 100, once)  # warm up: connections, caches, the exporters' threads
+        times = interleaved(MODES, args.requests, once)
 
         off = statistics.fmean(times["off"])
         print(f"GET {args.path} on {SERVICE}, {args.requests} requests per mode, interleaved")
@@ -145,10 +89,7 @@ def main() -> None:
                 f"{percentile(values, 99) * 1000:>9.2f}{(mean / off - 1) * 100:>+7.1f}%"
             )
     finally:
-        for server in servers.values():
-            os.killpg(server.pid, signal.SIGTERM)
-        for server in servers.values():
-            server.wait(30)
+        stop(servers.values())
 
 
 if __name__ == "__main__":

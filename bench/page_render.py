@@ -12,7 +12,6 @@ load a new query, so every one misses the cache).
 
 import argparse
 import itertools
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._stats import ratios, spread
 from devstack.api_client import GATEWAY
 
 CITIES = ["Lisbon", "Porto", "Madrid", "Berlin", "Amsterdam", "Paris", "London", "Warsaw"]
@@ -49,11 +49,6 @@ def timed(session: requests.Session, url: str, params: dict) -> float:
     return elapsed
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=200)
@@ -68,15 +63,8 @@ def main() -> None:
         page = [timed(session, f"{GATEWAY}/", q) for q in page_mix]
         api = [timed(session, f"{GATEWAY}/api/v1/listings", q) for q in api_mix]
         for name, values in (("page", page), ("API", api)):
-            print(
-                f"{kind:>8} {name:>4}: p50={percentile(values, 50):6.1f} ms  "
-                f"p99={percentile(values, 99):6.1f} ms  max={max(values):6.1f} ms  "
-                f"mean={statistics.fmean(values):6.1f} ms"
-            )
-        print(
-            f"{kind:>8} page/API: p50 x{percentile(page, 50) / percentile(api, 50):.2f}, "
-            f"p99 x{percentile(page, 99) / percentile(api, 99):.2f}"
-        )
+            print(f"{kind:>8} {name:>4}: {spread(values, (50, 99))}")
+        print(f"{kind:>8} page/API: {ratios(page, api)}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,6 +43,7 @@ from django.db import connection, transaction
 from apps.payments import idempotency, services
 from apps.payments.models import ListingTerms, PendingApproval
 from apps.payments.provider import PROVIDER_CALLS
+from bench._stats import interleaved, percentile
 
 TABLES = [
     "charge",
@@ -58,9 +58,10 @@ TABLES = [
 ]
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+def provider_calls() -> float:
+    return sum(
+        s.value for m in PROVIDER_CALLS.collect() for s in m.samples if s.name.endswith("_total")
+    )
 
 
 def open_payments(count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -123,27 +124,9 @@ def main() -> None:
         queues = {mode: open_payments(args.payments) for mode in modes}
         for mode, pay in modes.items():  # warm up: connections, the SDK's session
             pay(*queues[mode].pop())
-        times: dict[str, list[float]] = {mode: [] for mode in modes}
-        calls_before = sum(
-            s.value
-            for m in PROVIDER_CALLS.collect()
-            for s in m.samples
-            if s.name.endswith("_total")
-        )
-        for _ in range(args.payments - 1):
-            for mode, pay in modes.items():
-                started = time.perf_counter()
-                pay(*queues[mode].pop())
-                times[mode].append(time.perf_counter() - started)
-        calls = (
-            sum(
-                s.value
-                for m in PROVIDER_CALLS.collect()
-                for s in m.samples
-                if s.name.endswith("_total")
-            )
-            - calls_before
-        )
+        calls_before = provider_calls()
+        times = interleaved(modes, args.payments - 1, lambda mode: modes[mode](*queues[mode].pop()))
+        calls = provider_calls() - calls_before
         print(
             f"payments per mode: {args.payments - 1}, provider calls: {calls:.0f} "
             f"(stripe-mock at {os.environ.get('STRIPE_API_BASE', 'the default base')})"

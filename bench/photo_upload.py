@@ -23,24 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._stats import ratios, spread
 from devstack.api_client import Api
 from devstack.demo_photos import demo_photo
 
 POLL_SECONDS = 0.02
 TIMEOUT_SECONDS = 60
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def report(name: str, values: list[float]) -> None:
-    print(
-        f"{name:>22}: n={len(values):4d}  p50={percentile(values, 50):7.1f} ms  "
-        f"p90={percentile(values, 90):7.1f} ms  p99={percentile(values, 99):7.1f} ms  "
-        f"max={max(values):7.1f} ms  mean={statistics.fmean(values):7.1f} ms"
-    )
 
 
 def upload_to_visible(landlord: Api, anonymous: Api, listing_id: str, photo: bytes):
@@ -75,7 +63,7 @@ def main() -> int:
     anonymous = Api()
     photos = [demo_photo(1000 + n) for n in range(8)]
     print(f"photos: {len(photos)} drawn, {statistics.fmean(map(len, photos)) / 1024:.0f} KB mean")
-    firsts = {}
+    visible_ms = {}
     for level in args.concurrency:
         listings = [
             landlord.publish(landlord.create_listing(title=f"Bench {level}-{n}", photos=[])["id"])
@@ -90,15 +78,16 @@ def main() -> int:
                     enumerate(listings),
                 )
             )
-        report(f"{level} at once: accepted", [accepted for accepted, _ in results])
-        visible = [visible for _, visible in results]
-        report(f"{level} at once: visible", visible)
-        firsts[level] = percentile(visible, 50)
+        accepted = [accepted for accepted, _ in results]
+        visible_ms[level] = [visible for _, visible in results]
+        for name, values in (("accepted", accepted), ("visible", visible_ms[level])):
+            print(f"{level:>3} at once: {name:>8}: {spread(values)}")
         for listing in listings:
             landlord.request("POST", f"/api/v1/listings/{listing['id']}/unpublish")
     base = args.concurrency[0]
     for level in args.concurrency[1:]:
-        print(f"visible p50 at {level} at once / at {base}: {firsts[level] / firsts[base]:.2f}")
+        ratio = ratios(visible_ms[level], visible_ms[base], (50,))
+        print(f"visible at {level} at once / at {base}: {ratio}")
     return 0
 
 

@@ -21,10 +21,7 @@ Prints median and p99 per request per mode, and each mode's median against "off"
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,6 +32,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._servers import free_port, start_gunicorn, stop, wait_ready
+from bench._stats import interleaved, percentile
 from devstack.api_client import Api
 
 SERVICE = "listings"
@@ -56,23 +55,8 @@ MODES = {"off": {"check": False, "mirror": False}, "redis": {"check": True, "mir
 MODES["mirror"] = {"check": True, "mirror": True}
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def interleaved(count: int, run) -> dict[str, list[float]]:
-    """`run(mode)` timed `count` times per mode, modes taking turns, in microseconds."""
-    times: dict[str, list[float]] = {mode: [] for mode in MODES}
-    for _ in range(count):
-        for mode in MODES:
-            started = time.perf_counter()
-            run(mode)
-            times[mode].append((time.perf_counter() - started) * 1e6)
-    return times
-
-
-def report(name: str, times: dict[str, list[float]]) -> None:
+def report(name: str, seconds: dict[str, list[float]]) -> None:
+    times = {mode: [s * 1e6 for s in values] for mode, values in seconds.items()}  # µs
     off = statistics.median(times["off"])
     print(f"{name}")
     for mode, values in times.items():
@@ -85,52 +69,6 @@ def report(name: str, times: dict[str, list[float]]) -> None:
 def use_mode(mode: str) -> None:
     settings.HEARTH_REVOCATION_CHECK = MODES[mode]["check"]
     settings.HEARTH_REVOCATION_MIRROR = MODES[mode]["mirror"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, mode: str) -> subprocess.Popen:
-    environment = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-        "HEARTH_SERVICE": SERVICE,
-        "HEARTH_REVOCATION_CHECK": str(MODES[mode]["check"]).lower(),
-        "HEARTH_REVOCATION_MIRROR": str(MODES[mode]["mirror"]).lower(),
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "1",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-c",
-            "config/gunicorn_conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not become ready")
 
 
 def main() -> None:
@@ -165,11 +103,21 @@ def main() -> None:
         UserTokenAuthentication().authenticate(request)
 
     for name, run in (("the check alone", check), ("DRF authentication", authenticate)):
-        interleaved(200, run)  # warm up: connections, caches
-        report(name, interleaved(args.requests, run))
+        interleaved(MODES, 200, run)  # warm up: connections, caches
+        report(name, interleaved(MODES, args.requests, run))
 
     ports = {mode: free_port() for mode in MODES}
-    servers = {mode: start_gunicorn(port, mode) for mode, port in ports.items()}
+    servers = {
+        mode: start_gunicorn(
+            SERVICE,
+            port,
+            {
+                "HEARTH_REVOCATION_CHECK": str(MODES[mode]["check"]).lower(),
+                "HEARTH_REVOCATION_MIRROR": str(MODES[mode]["mirror"]).lower(),
+            },
+        )
+        for mode, port in ports.items()
+    }
     try:
         urls = {mode: f"http://127.0.0.1:{port}" for mode, port in ports.items()}
         for url in urls.values():
@@ -184,13 +132,10 @@ def main() -> None:
             if response.status_code != 200:
                 raise RuntimeError(f"{response.url}: {response.status_code} {response.text}")
 
-        interleaved(200, http)  # warm up; the mirrors get in sync
-        report("HTTP GET /api/v1/listings/mine", interleaved(args.requests, http))
+        interleaved(MODES, 200, http)  # warm up; the mirrors get in sync
+        report("HTTP GET /api/v1/listings/mine", interleaved(MODES, args.requests, http))
     finally:
-        for server in servers.values():
-            os.killpg(server.pid, signal.SIGTERM)
-        for server in servers.values():
-            server.wait(30)
+        stop(servers.values())
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from apps.listings.contracts import LISTING_CREATED
 from apps.search import index, rebuild, selectors
 from apps.search.consumers import listings_index
 from apps.search.tests.support import changed, later
+from bench._stats import percentile
 from config.environment import PROVISIONING, service_value
 from kernel.events.consumer import EventConsumer
 from kernel.events.kafka import admin_config, producer_config
@@ -76,11 +77,6 @@ WORDS = [
     "river",
     "park",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def administrator() -> None:
@@ -181,7 +177,7 @@ def query_p99(queries: int) -> tuple[float, float]:
         started = time.perf_counter()
         selectors.listings_search(mix[n % len(mix)])
         timings.append(time.perf_counter() - started)
-    return percentile(timings, 0.5), percentile(timings, 0.99)
+    return percentile(timings, 50), percentile(timings, 99)
 
 
 def reindex_throughput(topic: str, events: int) -> rebuild.Report:
@@ -219,7 +215,7 @@ def main() -> None:
         print(
             f"event -> searchable ({len(latencies)} listings at {args.rate:g}/s): "
             f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
-            f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+            f"p99 {percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
         )
 
         target = index.aliased_indices()[0]
