@@ -6,7 +6,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -14,13 +15,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def start_gunicorn(
+def _start(
     service: str, port: int, settings: Mapping[str, str], *, dropped: tuple[str, ...] = ()
 ) -> subprocess.Popen:
     """`service` with one worker and one thread, so it answers one request at a time:
@@ -51,7 +52,7 @@ def start_gunicorn(
     )
 
 
-def wait_ready(url: str, timeout: float = 90) -> None:
+def _wait_ready(url: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -63,10 +64,24 @@ def wait_ready(url: str, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
-def stop(servers: Iterable[subprocess.Popen]) -> None:
-    """Each server's whole process group: the arbiter and its worker."""
-    servers = list(servers)
-    for server in servers:
-        os.killpg(server.pid, signal.SIGTERM)
-    for server in servers:
-        server.wait(30)
+@contextmanager
+def gunicorns(
+    service: str, settings: Mapping[str, Mapping[str, str]], *, dropped: tuple[str, ...] = ()
+) -> Iterator[dict[str, str]]:
+    """A gunicorn of `service` per mode, with that mode's `settings` (see _start); yields
+    each mode's base URL once all are ready, and stops them all on leaving."""
+    ports = {mode: _free_port() for mode in settings}
+    servers = [
+        _start(service, port, settings[mode], dropped=dropped) for mode, port in ports.items()
+    ]
+    try:
+        urls = {mode: f"http://127.0.0.1:{port}" for mode, port in ports.items()}
+        for url in urls.values():
+            _wait_ready(url)
+        yield urls
+    finally:
+        # Each server's whole process group: the arbiter and its worker.
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(30)

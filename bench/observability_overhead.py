@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._servers import free_port, start_gunicorn, stop, wait_ready
+from bench._servers import gunicorns
 from bench._stats import interleaved, percentile
 from devstack.observability import ZIPKIN_SPANS_URL
 
@@ -59,16 +59,8 @@ def main() -> None:
     parser.add_argument("--path", default="/api/v1/listings?city=Lisbon&page_size=5")
     args = parser.parse_args()
 
-    ports = {mode: free_port() for mode in MODES}
     # Tracing and metrics as each mode says, not as this shell's environment does.
-    servers = {
-        mode: start_gunicorn(SERVICE, port, MODES[mode], dropped=("OTEL_", "PROMETHEUS_"))
-        for mode, port in ports.items()
-    }
-    try:
-        urls = {mode: f"http://127.0.0.1:{port}" for mode, port in ports.items()}
-        for url in urls.values():
-            wait_ready(url)
+    with gunicorns(SERVICE, MODES, dropped=("OTEL_", "PROMETHEUS_")) as urls:
         sessions = {mode: requests.Session() for mode in urls}
 
         def once(mode: str) -> None:
@@ -88,8 +80,6 @@ def main() -> None:
                 f"{mode:<15}{1 / mean:>8.1f}{statistics.median(values) * 1000:>11.2f}"
                 f"{percentile(values, 99) * 1000:>9.2f}{(mean / off - 1) * 100:>+7.1f}%"
             )
-    finally:
-        stop(servers.values())
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._servers import free_port, start_gunicorn, stop, wait_ready
+from bench._servers import gunicorns
 from bench._stats import interleaved, percentile
 from devstack.api_client import Api
 
@@ -106,22 +106,14 @@ def main() -> None:
         interleaved(MODES, 200, run)  # warm up: connections, caches
         report(name, interleaved(MODES, args.requests, run))
 
-    ports = {mode: free_port() for mode in MODES}
-    servers = {
-        mode: start_gunicorn(
-            SERVICE,
-            port,
-            {
-                "HEARTH_REVOCATION_CHECK": str(MODES[mode]["check"]).lower(),
-                "HEARTH_REVOCATION_MIRROR": str(MODES[mode]["mirror"]).lower(),
-            },
-        )
-        for mode, port in ports.items()
+    settings_by_mode = {
+        mode: {
+            "HEARTH_REVOCATION_CHECK": str(flags["check"]).lower(),
+            "HEARTH_REVOCATION_MIRROR": str(flags["mirror"]).lower(),
+        }
+        for mode, flags in MODES.items()
     }
-    try:
-        urls = {mode: f"http://127.0.0.1:{port}" for mode, port in ports.items()}
-        for url in urls.values():
-            wait_ready(url)
+    with gunicorns(SERVICE, settings_by_mode) as urls:
         sessions = {mode: requests.Session() for mode in urls}
         headers = {"Authorization": f"Bearer {landlord.access}", "Host": "127.0.0.1"}
 
@@ -134,8 +126,6 @@ def main() -> None:
 
         interleaved(MODES, 200, http)  # warm up; the mirrors get in sync
         report("HTTP GET /api/v1/listings/mine", interleaved(MODES, args.requests, http))
-    finally:
-        stop(servers.values())
 
 
 if __name__ == "__main__":
