@@ -1,9 +1,11 @@
-"""The chart's probes of the processes that serve no port, run in the real image:
+"""The chart's probes of the processes without an HTTP port, run in the real image:
 each exec probe exactly as rendered, in a container started as the chart starts
 it (read-only root, /tmp writable, no capabilities, its key ring mounted read-only
 where HEARTH_JWT_KEY_DIR points), against the local stack's stores (`make up`).
 
-Needs podman, a built image (`make images`) and the local stack.
+Needs podman, a built image (`make images`) and the local stack. On the host's network
+each container serves its metrics on a port of its own, 18580-18589 (in a pod they
+share the chart's one port).
 """
 
 import json
@@ -31,6 +33,7 @@ LOCAL_STORES = {
     # The local stack's Redis is one server, not a Sentinel set.
     "REDIS_SENTINELS": "",
 }
+METRICS_PORTS = iter(range(18580, 18590))
 # The deployable that runs every kind of process without a port.
 SUBJECT = next(name for name, s in SERVICES.items() if s.celery_worker and s.celery_beat)
 # A deployable with a relay, for the one process SUBJECT lacks.
@@ -91,6 +94,8 @@ def as_the_chart_configures(deployable: str, container: dict, documents, work) -
     env = {**config, **parse_env_file(local_env_file(deployable)), **LOCAL_STORES}
     env["HEARTH_JWT_KEY_DIR"] = config["HEARTH_JWT_KEY_DIR"]
     env |= {item["name"]: item["value"] for item in container.get("env", [])}
+    if "HEARTH_METRICS_PORT" in env:
+        env["HEARTH_METRICS_PORT"] = str(next(METRICS_PORTS))
     keys = work / f"jwt-{deployable}"
     if not keys.exists():
         shutil.copytree(LOCAL_KEY_DIR / deployable, keys)
