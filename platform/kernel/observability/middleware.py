@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from kernel.observability import tracing
 from kernel.observability.context import REQUEST_ID_HEADER, accept_request_id, request_id_var
 from kernel.observability.tracing import REQUEST_SPAN_IDS
 
@@ -70,3 +71,52 @@ class MetricsMiddleware:
         from kernel.observability.live import render_web_metrics
 
         return HttpResponse(render_web_metrics(), content_type=CONTENT_TYPE_LATEST)
+
+
+TRACE_HEADERS = {"traceparent": "HTTP_TRACEPARENT", "tracestate": "HTTP_TRACESTATE"}
+
+
+class DrawnAtTheDoor:
+    """Where tracing's Django middleware would be (kernel.observability.tracing puts
+    it there in web processes): a request the door draws goes through that
+    middleware; any other is served under an unsampled span (tracing.Door)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from opentelemetry.instrumentation.django.middleware.otel_middleware import (
+            _DjangoMiddleware,
+        )
+
+        self.get_response = get_response
+        self.door = tracing.door()
+        self.traced = _DjangoMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        carrier = {key: meta[name] for key, name in TRACE_HEADERS.items() if name in meta}
+        parent = self.door.parent_of(carrier)
+        if self.door.draws(parent):
+            request.hearth_traced = True
+            return self.traced(request)
+        with self.door.unsampled(parent) as unsampled:
+            setattr(request, REQUEST_SPAN_IDS, unsampled.ids)
+            response = self.get_response(request)
+            route = getattr(request.resolver_match, "route", None)
+            unsampled.name = f"{request.method} {route}" if route else request.method
+            unsampled.attributes = {
+                "http.method": request.method,
+                "http.route": route or "",
+                "http.status_code": response.status_code,
+            }
+            unsampled.status = response.status_code
+        return response
+
+    # Django calls these on the middleware in MIDDLEWARE: the traced path's own.
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(request, "hearth_traced", False):
+            return self.traced.process_view(request, view_func, view_args, view_kwargs)
+        return None
+
+    def process_exception(self, request, exception):
+        if getattr(request, "hearth_traced", False):
+            return self.traced.process_exception(request, exception)
+        return None

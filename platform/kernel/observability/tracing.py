@@ -23,14 +23,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from time import time_ns
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
+    ALWAYS_ON,
     AlwaysRecordSampler,
     Decision,
     ParentBased,
@@ -38,13 +41,16 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     TraceIdRatioBased,
 )
-from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 PROCESS_ATTRIBUTE = "hearth.process"  # web, relay, consumer, worker, beat, command
 # Probes and scrapes every few seconds would drown the traces that matter.
 EXCLUDED_URLS = "healthz,readyz,metrics"
 TRACED_AFTER_MIDDLEWARE = "kernel.observability.middleware.MetricsMiddleware"
+DOOR_MIDDLEWARE = "kernel.observability.middleware.DrawnAtTheDoor"
 
+WEB_PROCESS = "web"
 _started_in: set[int] = set()  # the process ids that have started tracing
 _lock = threading.Lock()
 
@@ -109,7 +115,7 @@ def _sampler(*, keep_slow: bool) -> Sampler:
         from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
 
         return _get_from_env_or_default()
-    ratio = TraceIdRatioBased(float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0")))
+    ratio = TraceIdRatioBased(root_ratio())
     if not keep_slow:
         return ParentBased(root=NoClientRoots(ratio))
     return ParentBased(
@@ -117,6 +123,17 @@ def _sampler(*, keep_slow: bool) -> Sampler:
         remote_parent_not_sampled=AlwaysRecordSampler(ALWAYS_OFF),
         local_parent_not_sampled=AlwaysRecordSampler(ALWAYS_OFF),
     )
+
+
+def root_ratio() -> float:
+    return float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+
+
+def _door_sampler() -> Sampler:
+    """A web process's: the Door has drawn each request already, and only the drawn
+    ones reach the server span, so a server root is always sampled; what runs under
+    an unsampled request is not recorded at all."""
+    return ParentBased(root=NoClientRoots(ALWAYS_ON))
 
 
 def keep_slow_seconds() -> float:
@@ -130,13 +147,21 @@ def _install_provider(service: str, process: str) -> None:
     if not os.environ.get("OTEL_SERVICE_NAME"):
         attributes["service.name"] = service
     slow = keep_slow_seconds()
-    sampler = _sampler(keep_slow=slow > 0 and not os.environ.get("OTEL_TRACES_SAMPLER"))
-    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
+    own_policy = not os.environ.get("OTEL_TRACES_SAMPLER")
+    at_the_door = own_policy and process == WEB_PROCESS
+    sampler = _door_sampler() if at_the_door else _sampler(keep_slow=slow > 0 and own_policy)
+    resource = Resource.create(attributes)
+    provider = TracerProvider(resource=resource, sampler=sampler)
     # The batch processor's thread starts here, in the process that exports: after
     # gunicorn's fork, never in its master (a thread does not survive a fork).
     exporting = BatchSpanProcessor(ZipkinExporter())
-    provider.add_span_processor(KeepErrorsAndSlow(exporting, process=process, slow_seconds=slow))
+    processor = KeepErrorsAndSlow(exporting, process=process, slow_seconds=slow)
+    provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
+    if at_the_door:
+        Door.current = Door(
+            ratio=root_ratio(), slow_seconds=slow, keep=processor, resource=resource
+        )
 
 
 def _instrument_libraries(*, django: bool) -> None:
@@ -156,6 +181,11 @@ def _instrument_libraries(*, django: bool) -> None:
         DjangoInstrumentor().instrument(
             excluded_urls=EXCLUDED_URLS, request_hook=_remember_request_span
         )
+        if Door.current is not None:  # the door stands where the instrumentor put its middleware
+            settings.MIDDLEWARE = [
+                DOOR_MIDDLEWARE if name == DjangoInstrumentor._opentelemetry_middleware else name
+                for name in settings.MIDDLEWARE
+            ]
     RedisInstrumentor().instrument()
     RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
     CeleryInstrumentor().instrument()
@@ -238,6 +268,97 @@ def _as_sampled(span: ReadableSpan) -> ReadableSpan:
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
+
+
+# --- web requests: drawn at the door --------------------------------------------
+
+
+def door() -> "Door | None":
+    """The web process's Door, or None when tracing is off or another sampler is set."""
+    return Door.current
+
+
+class Door:
+    """Draws each web request before OpenTelemetry's Django middleware does any work.
+
+    That middleware collects a request's attributes, resolves its route and starts
+    a span whatever the draw says, and recording every request to keep the slow
+    ones (KeepErrorsAndSlow) costs more again: together a fifth of a cached read's
+    time (bench/observability_overhead.py). A request the door leaves out gets a
+    span that records nothing, in the parent's trace or a fresh one, flagged not
+    sampled: every call under it is as cheap, every hop downstream is told so, and
+    its logs still carry its ids. If it fails (5xx) or is slow, its server span
+    alone is exported afterwards, under the ids its logs carry; what ran under it
+    is not (a sampled trace has it all).
+    """
+
+    current: "Door | None" = None  # the web process's, once tracing has started
+
+    def __init__(
+        self, *, ratio: float, slow_seconds: float, keep: SpanProcessor, resource: Resource
+    ) -> None:
+        self.ratio = ratio
+        self.slow_ns = int(slow_seconds * 1e9) if slow_seconds > 0 else None
+        self.keep = keep
+        self.resource = resource
+        self._ids = RandomIdGenerator()
+
+    def parent_of(self, carrier: Mapping[str, str]) -> SpanContext:
+        return trace.get_current_span(context_from(carrier)).get_span_context()
+
+    def draws(self, parent: SpanContext) -> bool:
+        """Whether the request is traced: as its parent says, else at the ratio."""
+        if parent.is_valid:
+            return parent.trace_flags.sampled
+        return self._ids.generate_trace_id() < self.ratio * (1 << 128)
+
+    @contextmanager
+    def unsampled(self, parent: SpanContext) -> Iterator["UnsampledRequest"]:
+        trace_id = parent.trace_id if parent.is_valid else self._ids.generate_trace_id()
+        context = SpanContext(trace_id, self._ids.generate_span_id(), is_remote=False)
+        request = UnsampledRequest(context, parent if parent.is_valid else None)
+        token = otel_context.attach(trace.set_span_in_context(trace.NonRecordingSpan(context)))
+        try:
+            yield request
+        finally:
+            otel_context.detach(token)
+            request.end_ns = time_ns()
+            if request.status >= 500 or (
+                self.slow_ns is not None and request.end_ns - request.start_ns >= self.slow_ns
+            ):
+                self.keep.on_end(request.as_span(self.resource))
+
+
+class UnsampledRequest:
+    """What the door knows of a request it left out, to export it if need be."""
+
+    def __init__(self, context: SpanContext, parent: SpanContext | None) -> None:
+        self.context = context
+        self.parent = parent
+        self.start_ns = time_ns()
+        self.end_ns = self.start_ns
+        self.name = "HTTP"
+        self.attributes: dict[str, str | int] = {}
+        self.status = 0
+
+    @property
+    def ids(self) -> tuple[str | None, str | None]:
+        return ids_of_span(trace.NonRecordingSpan(self.context))
+
+    def as_span(self, resource: Resource) -> ReadableSpan:
+        ctx = self.context
+        return ReadableSpan(
+            name=self.name,
+            context=SpanContext(ctx.trace_id, ctx.span_id, False, TraceFlags(TraceFlags.SAMPLED)),
+            parent=self.parent,
+            resource=resource,
+            attributes={**self.attributes, PROCESS_ATTRIBUTE: WEB_PROCESS},
+            kind=SpanKind.SERVER,
+            status=Status(StatusCode.ERROR) if self.status >= 500 else Status(StatusCode.UNSET),
+            start_time=self.start_ns,
+            end_time=self.end_ns,
+            instrumentation_scope=InstrumentationScope(__name__),
+        )
 
 
 # --- the trace context in event envelopes and Kafka headers --------------------
