@@ -178,7 +178,7 @@ def production_server(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # its worker still booting
                 assert process.poll() is None, log.read_text()[-3000:]
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.2)
