@@ -264,7 +264,7 @@ class Api:
     def search(self, **params: Any) -> dict:
         return self.call("GET", "/api/v1/listings", params=params)
 
-    def wait_until_searchable(self, listing_id: str, q: str, *, wait: float = 10.0) -> None:
+    def wait_until_searchable(self, listing_id: str, q: str, *, wait: float = 20.0) -> None:
         """Until `search` finds the listing by `q`: it indexes the listing's events
         a moment after listings has answered (times the target's wait factor)."""
         deadline = time.monotonic() + wait * self.target.wait_factor
