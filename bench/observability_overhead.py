@@ -8,9 +8,9 @@ request at a time), alike but for what is on:
 
 - off: no tracing (no exporter endpoint), no request metrics (HEARTH_REQUEST_METRICS=false)
 - metrics only: request metrics, no tracing
-- 10 %, head: metrics, and traces drawn at 10 % at the root, the rest not recorded
-- 10 % + keep: as above, but the rest recorded and kept when failed or slower than
-  500 ms (HEARTH_TRACE_KEEP_SLOW_MS, the default)
+- 10 %, head: metrics, and requests drawn at 10 % at the door, the rest not recorded
+- 10 % + keep: as above, but the server span of a request left out exported when it
+  failed or took longer than 500 ms (HEARTH_TRACE_KEEP_SLOW_MS, the default)
 - 100 %: metrics, and every trace exported to Zipkin (the local stack's setting)
 
 then sends the same public request (the listings search, which reads PostgreSQL and
