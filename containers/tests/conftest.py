@@ -24,6 +24,9 @@ PRODUCTION_ENV = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:1/1",
     "CELERY_RESULT_BACKEND": "redis://127.0.0.1:1/2",
     "HEARTH_JWT_KEY_DIR": "/run/secrets/hearth-jwt",
+    # Payments' own secrets, which it refuses to start without (config/settings/payments.py).
+    "STRIPE_API_KEY": "unused",
+    "STRIPE_WEBHOOK_SECRET": "unused",
 }
 
 
