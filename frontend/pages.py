@@ -55,9 +55,15 @@ def render_unavailable(
     return response
 
 
-def page(*, role: str | None = None, signed_in: bool = False, template: str = "unavailable.html"):
-    """A page view: signed-in (and of `role`) when asked, sent to sign in with `next`
-    otherwise; a context that is down, a missing object or an ended session shows
+def page(
+    *,
+    role: str | None = None,
+    staff: bool = False,
+    signed_in: bool = False,
+    template: str = "unavailable.html",
+):
+    """A page view: signed-in (and of `role`, or staff) when asked, sent to sign in
+    with `next` otherwise; a context that is down, a missing object or an ended session shows
     as a page of the site with its navigation, never a bare error.
 
     `template` is rendered, with a message and no content, when a context the
@@ -68,10 +74,12 @@ def page(*, role: str | None = None, signed_in: bool = False, template: str = "u
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             user = request.hearth_user
-            if (signed_in or role) and user is None:
+            if (signed_in or role or staff) and user is None:
                 return redirect_to_sign_in(request)
             if role and user.role != role:
                 raise PermissionDenied(f"This page is for {ROLE_NAMES[role]}.")
+            if staff and not user.is_staff:
+                raise PermissionDenied("This page is for Hearth's operations staff.")
             try:
                 return view(request, *args, **kwargs)
             except ServiceUnavailable as error:

@@ -30,6 +30,7 @@ class SignedInUser:
     email: str
     full_name: str
     access_token: str
+    is_staff: bool = False  # Hearth's operations staff (accounts' `staff` claim)
 
     @property
     def is_landlord(self) -> bool:
@@ -70,6 +71,7 @@ def _user_from(access: str, token: UserAccessToken | None = None) -> SignedInUse
         email=token.get("email", ""),
         full_name=token.get("name", ""),
         access_token=access,
+        is_staff=bool(token.get("staff", False)),
     )
 
 

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("landlord", landlord.dashboard, name="landlord"),
     path("landlord/market", market.market, name="market"),
+    path("operations/market", market.operations, name="operations_market"),
     path("landlord/listings/new", landlord.listing_new, name="listing_new"),
     path("landlord/listings/<uuid:listing_id>/edit", landlord.listing_edit, name="listing_edit"),
     path(

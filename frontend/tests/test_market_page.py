@@ -7,7 +7,7 @@ import uuid
 
 from django.test import Client
 
-from devstack.api_client import Api
+from devstack.api_client import Api, create_staff_account
 
 PASSWORD = "a-long-test-passphrase"
 
@@ -42,3 +42,30 @@ def test_a_landlord_sees_their_market_drawn_and_a_renter_is_refused(client):
     assert renter.get("/landlord/market").status_code == 403
     for listing_id in published:  # out of search again, for the demo's pages
         landlord.request("POST", f"/api/v1/listings/{listing_id}/unpublish")
+
+
+def test_staff_see_every_market_on_the_operations_page_and_landlords_are_refused(client):
+    landlord = _signed_in(Client(), "landlord")
+    city = f"Opsville {uuid.uuid4().hex[:6]}"  # a landlord's market, not the staff member's
+    created = landlord.create_listing(city=city, bedrooms=1)
+    listing_id = landlord.publish(created["id"])["id"]
+
+    email = f"staff-{uuid.uuid4().hex[:10]}@example.test"
+    create_staff_account(email=email, password=PASSWORD, full_name="Olga Operations")
+    signed_in = client.post("/signin", {"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    deadline = time.monotonic() + 15  # events reach analytics' read model eventually
+    while city not in (page := client.get("/operations/market").content.decode()):
+        assert time.monotonic() < deadline, "the operations page never showed the market"
+        time.sleep(0.3)
+    assert "<h1>All markets</h1>" in page
+    assert "<svg" in page
+    assert f"{city}, 1 bedroom" in page
+    assert 'href="/operations/market"' in page  # staff find it in the navigation
+
+    landlords = Client()
+    _signed_in(landlords, "landlord")
+    assert landlords.get("/operations/market").status_code == 403
+    assert city not in landlords.get("/landlord/market").content.decode()  # not their market
+    assert Client().get("/operations/market").status_code == 302  # sign in first
+    landlord.request("POST", f"/api/v1/listings/{listing_id}/unpublish")

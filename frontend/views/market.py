@@ -1,5 +1,6 @@
-"""A landlord's market page: analytics' figures for the markets they list in, drawn
-as SVG bar charts on the server (no script), each with its numbers as a table."""
+"""Market pages: analytics' figures drawn as SVG bar charts on the server (no
+script), each with its numbers beside it. A landlord's covers the markets they list
+in; the operations page, for staff, every market (analytics scopes by the token)."""
 
 from django.shortcuts import render
 
@@ -40,8 +41,31 @@ def bar_chart(labels: list[str], series: dict[str, list[float]]) -> dict:
     }
 
 
+LANDLORD_SCOPE = {
+    "heading": "Your markets",
+    "intro": "Every listing in the cities and sizes you list in, from Hearth's whole history.",
+    "applications_to": "your listings",
+    "nothing_in": "your markets",
+}
+STAFF_SCOPE = {
+    "heading": "All markets",
+    "intro": "Every listing and application on Hearth, from its whole history.",
+    "applications_to": "every listing",
+    "nothing_in": "any market",
+}
+
+
 @page(role="landlord", template="market.html")
 def market(request):
+    return _market_page(request, LANDLORD_SCOPE)
+
+
+@page(staff=True, template="market.html")
+def operations(request):
+    return _market_page(request, STAFF_SCOPE)
+
+
+def _market_page(request, scope: dict[str, str]):
     rents = get_json(request, ANALYTICS, "/api/v1/analytics/rents")["results"]
     weeks = get_json(request, ANALYTICS, "/api/v1/analytics/activity")["results"][-12:]
     funnel = get_json(request, ANALYTICS, "/api/v1/analytics/funnel")
@@ -65,5 +89,6 @@ def market(request):
         "funnel": [(name, funnel[name]) for name in outcomes],
         "funnel_chart": bar_chart(outcomes, {"applications": [funnel[n] for n in outcomes]}),
         "lets": lets,
+        "scope": scope,
     }
     return render(request, "market.html", context)
