@@ -6,6 +6,7 @@ PyPI (requirements/local.txt) and Maven Central (devstack/pom.xml).
 """
 
 import base64
+import fcntl
 import hashlib
 import os
 import pwd
@@ -79,7 +80,17 @@ def install() -> None:
     PostgreSQL's superuser gets its password before pg_hba.conf stops trusting,
     Kafka's administrator its SCRAM credential before the broker restarts with
     SASL, so a stack from before credentials switches over in one `up`.
+
+    One install at a time: `make cluster` and `make up` both install, and two
+    unpacking the same archive into one staging folder break each other.
     """
+    VAR.mkdir(parents=True, exist_ok=True)
+    with open(VAR / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install()
+
+
+def _install() -> None:
     install_software()
     create_local_secrets()
     prepare_directories()
