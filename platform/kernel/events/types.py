@@ -8,10 +8,11 @@ not reach every consumer.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
@@ -20,6 +21,7 @@ from referencing import Registry, Resource
 from kernel.events.readers import PayloadError, PayloadReader, schema_mismatches, sibling_resolver
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+H = TypeVar("H")
 
 
 class EventSchemaError(ValueError):
@@ -136,6 +138,18 @@ class EventCatalogue:
         )
         self.events[event.name] = event
         return event
+
+    def handlers_by_reader(self, handlers: Mapping[type[PayloadReader], H]) -> dict[str, H]:
+        """Each declared event whose reader `handlers` names, to that reader's handler.
+
+        A reader says what an event reports (a listing's snapshot, a deletion), so a
+        consumer keyed by reader gets an event its producer adds with a known reader
+        without editing a list of names; events of other readers are left out."""
+        return {
+            name: handlers[event.reader]
+            for name, event in self.events.items()
+            if event.reader in handlers
+        }
 
 
 ENVELOPE_VALIDATOR = load_validator(SCHEMA_DIR / "envelope.v1.json")

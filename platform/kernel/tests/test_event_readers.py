@@ -206,3 +206,17 @@ def test_an_event_reads_its_envelopes_and_no_other_events():
         PayloadError, match=re.escape("kernel_tests.other read as kernel_tests.probe_recorded")
     ):
         recorded.read(replace(envelope, event_type="kernel_tests.other"))
+
+
+def test_handlers_by_reader_give_each_event_the_handler_of_its_reader_and_skip_the_rest():
+    catalogue = EventCatalogue(source="kernel_tests", schema_dir=EVENTS.schema_dir)
+    made = catalogue.declare("thing_made", version=1, aggregate_type="thing", reader=Thing)
+    tagged = catalogue.declare("thing_tagged", version=1, aggregate_type="thing", reader=Tag)
+    catalogue.declare("thing_priced", version=1, aggregate_type="thing", reader=Money)
+    catalogue.declare("thing_seen", version=1, aggregate_type="thing")  # no reader
+    handlers = {Thing: "apply", Tag: "tag"}
+
+    assert catalogue.handlers_by_reader(handlers) == {made.name: "apply", tagged.name: "tag"}
+    # An event declared later with a reader already handled joins without a new name.
+    remade = catalogue.declare("thing_remade", version=1, aggregate_type="thing", reader=Thing)
+    assert catalogue.handlers_by_reader(handlers)[remade.name] == "apply"
