@@ -9,36 +9,22 @@ in the inbox transaction (exactly once per event); stale events change nothing.
 from django.conf import settings
 
 from apps.listings.contracts import EVENTS as LISTINGS_EVENTS
-from apps.listings.contracts import (
-    LISTING_CREATED,
-    LISTING_DELETED,
-    LISTING_LET,
-    LISTING_PUBLISHED,
-    LISTING_UNPUBLISHED,
-    LISTING_UPDATED,
-    PHOTO_ADDED,
-    PHOTO_REMOVED,
-    PHOTO_UPDATED,
-    ListingChanged,
-    PhotoChanged,
-)
+from apps.listings.contracts import ListingChanged, ListingDeleted, PhotoChanged, PhotoRemoved
 from apps.search import services
 from kernel.events.consumer import ConsumerSpec
 from kernel.events.envelope import Envelope
 
 
 def on_listing_changed(envelope: Envelope) -> None:
-    # Every listing event but listing_deleted carries the snapshot: one reader fits them all.
     services.listing_apply(snapshot=ListingChanged.from_payload(envelope.payload).listing)
 
 
 def on_listing_deleted(envelope: Envelope) -> None:
-    deleted = LISTING_DELETED.read(envelope)
+    deleted = ListingDeleted.from_payload(envelope.payload)
     services.listing_delete(listing_id=deleted.listing_id, occurred_at=envelope.occurred_at)
 
 
 def on_photo_changed(envelope: Envelope) -> None:
-    # photo_added and photo_updated share a reader: the photo as it is after the change.
     changed = PhotoChanged.from_payload(envelope.payload)
     services.photo_apply(
         listing_id=changed.listing_id, photo=changed.photo, occurred_at=envelope.occurred_at
@@ -46,7 +32,7 @@ def on_photo_changed(envelope: Envelope) -> None:
 
 
 def on_photo_removed(envelope: Envelope) -> None:
-    removed = PHOTO_REMOVED.read(envelope)
+    removed = PhotoRemoved.from_payload(envelope.payload)
     services.photo_remove(
         listing_id=removed.listing_id, photo_id=removed.photo_id, occurred_at=envelope.occurred_at
     )
@@ -57,17 +43,17 @@ def listings_index(group_id: str, topic: str = LISTINGS_EVENTS.topic) -> Consume
     return ConsumerSpec(
         group_id=group_id,
         topics=(topic,),
-        handlers={
-            LISTING_CREATED.name: on_listing_changed,
-            LISTING_UPDATED.name: on_listing_changed,
-            LISTING_PUBLISHED.name: on_listing_changed,
-            LISTING_UNPUBLISHED.name: on_listing_changed,
-            LISTING_LET.name: on_listing_changed,
-            LISTING_DELETED.name: on_listing_deleted,
-            PHOTO_ADDED.name: on_photo_changed,
-            PHOTO_UPDATED.name: on_photo_changed,
-            PHOTO_REMOVED.name: on_photo_removed,
-        },
+        # Every listings event, by what it reports (a listing's snapshot, its deletion,
+        # a photo as it is after the change, a photo's removal): one listings adds with
+        # one of these readers is indexed without a change here.
+        handlers=LISTINGS_EVENTS.handlers_by_reader(
+            {
+                ListingChanged: on_listing_changed,
+                ListingDeleted: on_listing_deleted,
+                PhotoChanged: on_photo_changed,
+                PhotoRemoved: on_photo_removed,
+            }
+        ),
         reset_read_model=services.read_model_reset,
     )
 

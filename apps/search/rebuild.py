@@ -28,19 +28,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from django.conf import settings
 
 from apps.listings.contracts import EVENTS as LISTINGS_EVENTS
-from apps.listings.contracts import (
-    LISTING_CREATED,
-    LISTING_DELETED,
-    LISTING_LET,
-    LISTING_PUBLISHED,
-    LISTING_UNPUBLISHED,
-    LISTING_UPDATED,
-    PHOTO_ADDED,
-    PHOTO_REMOVED,
-    PHOTO_UPDATED,
-    ListingChanged,
-    PhotoChanged,
-)
+from apps.listings.contracts import ListingChanged, ListingDeleted, PhotoChanged, PhotoRemoved
 from apps.search import index
 from apps.search.listing_state import ListingState
 from kernel.events.envelope import Envelope
@@ -48,17 +36,6 @@ from kernel.events.kafka import consumer_config
 from kernel.events.readers import PayloadError
 
 Offsets = dict[int, int]  # partition -> next offset to read
-# The events carrying a snapshot (apps.search.consumers.on_listing_changed's).
-LISTING_LIFECYCLE = {
-    event.name
-    for event in (
-        LISTING_CREATED,
-        LISTING_UPDATED,
-        LISTING_PUBLISHED,
-        LISTING_UNPUBLISHED,
-        LISTING_LET,
-    )
-}
 
 
 @dataclass
@@ -94,26 +71,49 @@ class Folded:
             yield listing_id, state.version, state.indexed()
 
 
-def _change(envelope: Envelope) -> tuple[str, Callable[[ListingState], bool]] | None:
+Change = tuple[str, Callable[[ListingState], bool]]  # a listing, and what to do to its state
+
+
+def _snapshot(envelope: Envelope) -> Change:
+    snapshot = ListingChanged.from_payload(envelope.payload).listing
+    return str(snapshot.listing_id), lambda state: state.apply_snapshot(snapshot)
+
+
+def _deletion(envelope: Envelope) -> Change:
+    deleted = ListingDeleted.from_payload(envelope.payload)
+    return str(deleted.listing_id), lambda state: state.apply_deletion(envelope.occurred_at)
+
+
+def _photo(envelope: Envelope) -> Change:
+    changed = PhotoChanged.from_payload(envelope.payload)
+    return str(changed.listing_id), lambda state: state.apply_photo(
+        changed.photo, envelope.occurred_at
+    )
+
+
+def _photo_removal(envelope: Envelope) -> Change:
+    removed = PhotoRemoved.from_payload(envelope.payload)
+    return str(removed.listing_id), lambda state: state.apply_photo_removal(
+        str(removed.photo_id), envelope.occurred_at
+    )
+
+
+# Keyed by reader as apps.search.consumers' handlers are, so both read the same events alike.
+CHANGES = LISTINGS_EVENTS.handlers_by_reader(
+    {
+        ListingChanged: _snapshot,
+        ListingDeleted: _deletion,
+        PhotoChanged: _photo,
+        PhotoRemoved: _photo_removal,
+    }
+)
+
+
+def _change(envelope: Envelope) -> Change | None:
     """The listing an event is about and what it does to its state, as
     apps.search.consumers reads it; None for an event search does not consume."""
-    kind, occurred_at = envelope.event_type, envelope.occurred_at
-    if kind == LISTING_DELETED.name:
-        deleted = LISTING_DELETED.read(envelope)
-        return str(deleted.listing_id), lambda state: state.apply_deletion(occurred_at)
-    if kind in (PHOTO_ADDED.name, PHOTO_UPDATED.name):
-        changed = PhotoChanged.from_payload(envelope.payload)
-        return str(changed.listing_id), lambda state: state.apply_photo(changed.photo, occurred_at)
-    if kind == PHOTO_REMOVED.name:
-        removed = PHOTO_REMOVED.read(envelope)
-        photo_id = str(removed.photo_id)
-        return str(removed.listing_id), lambda state: state.apply_photo_removal(
-            photo_id, occurred_at
-        )
-    if kind in LISTING_LIFECYCLE:
-        snapshot = ListingChanged.from_payload(envelope.payload).listing
-        return str(snapshot.listing_id), lambda state: state.apply_snapshot(snapshot)
-    return None
+    change = CHANGES.get(envelope.event_type)
+    return None if change is None else change(envelope)
 
 
 @dataclass
