@@ -7,15 +7,7 @@ from apps.analytics import services
 from apps.applications.contracts import EVENTS as APPLICATIONS_EVENTS
 from apps.applications.contracts import ApplicationChanged
 from apps.listings.contracts import EVENTS as LISTINGS_EVENTS
-from apps.listings.contracts import (
-    LISTING_CREATED,
-    LISTING_DELETED,
-    LISTING_LET,
-    LISTING_PUBLISHED,
-    LISTING_UNPUBLISHED,
-    LISTING_UPDATED,
-    ListingChanged,
-)
+from apps.listings.contracts import ListingChanged, ListingDeleted
 from kernel.events.consumer import ConsumerSpec
 from kernel.events.envelope import Envelope
 
@@ -26,7 +18,9 @@ def on_listing_changed(envelope: Envelope) -> None:
 
 
 def on_listing_deleted(envelope: Envelope) -> None:
-    services.listing_fact_delete(listing_id=LISTING_DELETED.read(envelope).listing_id)
+    services.listing_fact_delete(
+        listing_id=ListingDeleted.from_payload(envelope.payload).listing_id
+    )
 
 
 def on_application_changed(envelope: Envelope) -> None:
@@ -42,16 +36,12 @@ def facts(
     applications_topic: str = APPLICATIONS_EVENTS.topic,
 ) -> ConsumerSpec:
     """The consumer of both topics (listings' and applications' own but in tests)."""
-    # A listing's life; its photo events carry no figures.
-    changes = (
-        LISTING_CREATED,
-        LISTING_UPDATED,
-        LISTING_PUBLISHED,
-        LISTING_UNPUBLISHED,
-        LISTING_LET,
+    # Every listings event that carries a listing's snapshot, and its deletion; photos'
+    # readers are left out, as their events carry no figures.
+    handlers = LISTINGS_EVENTS.handlers_by_reader(
+        {ListingChanged: on_listing_changed, ListingDeleted: on_listing_deleted}
     )
-    handlers = {event.name: on_listing_changed for event in changes}
-    handlers[LISTING_DELETED.name] = on_listing_deleted
+    # Every applications event: each carries the application's snapshot, all the facts need.
     handlers |= {name: on_application_changed for name in APPLICATIONS_EVENTS.events}
     return ConsumerSpec(
         group_id=group_id,
