@@ -105,7 +105,8 @@ def client() -> stripe.StripeClient:
         base_addresses={"api": settings.STRIPE_API_BASE},
         max_network_retries=settings.STRIPE_MAX_RETRIES,
         http_client=stripe.RequestsClient(
-            timeout=(settings.STRIPE_CONNECT_TIMEOUT, settings.STRIPE_READ_TIMEOUT)
+            timeout=(settings.STRIPE_CONNECT_TIMEOUT, settings.STRIPE_READ_TIMEOUT),
+            proxy=settings.STRIPE_PROXY or None,
         ),
     )
 

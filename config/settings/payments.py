@@ -22,6 +22,9 @@ STRIPE_MOCK = env_bool("STRIPE_MOCK", HEARTH_ENV == "local")
 STRIPE_CONNECT_TIMEOUT = float(env("STRIPE_CONNECT_TIMEOUT", "2"))
 STRIPE_READ_TIMEOUT = float(env("STRIPE_READ_TIMEOUT", "10"))
 STRIPE_MAX_RETRIES = int(env("STRIPE_MAX_RETRIES", "2"))
+# An egress proxy for the provider's calls alone (HTTP CONNECT, so TLS stays end to end
+# with Stripe): where a cluster lets payments out only to it (helm/README.md). Empty: none.
+STRIPE_PROXY = env("STRIPE_PROXY", "")
 
 # The move-in payment: due this many days after the approval; the platform's fee is
 # this share of the first month's rent; the landlord's part is paid out this many
