@@ -47,6 +47,7 @@ HOST_PROCESSES = (
     "kube-scheduler",
     "registry",
     "smtp-sink",
+    "stripe-mock",
     "load-balancer",
 )
 # What `down --purge` keeps: the build caches.

@@ -4,6 +4,8 @@ On the host, beside the cluster (as a cloud runs them outside it):
 - the image registry, on the host bridge (plain http, reachable by the nodes only);
 - the SMTP provider: the local sink, so mail survives any node's loss and the tests
   read it from var/cluster/mail;
+- the payment provider: stripe-mock (the local stack's binary), which payments' web
+  pods reach as production's reach Stripe (k8s-overlays/local/values.yaml);
 - the load balancer in front of the Ingress controller's NodePorts (HAProxy): health-
   checked every second, a dead node's connections retried on another, so a client on
   loopback sees one address whichever node is down.
@@ -17,7 +19,7 @@ nodes serve while a node is away).
 import json
 import subprocess
 
-from devstack import release
+from devstack import release, tools
 from devstack.cluster import build, pki, processes
 from devstack.cluster.control_plane import kubectl
 from devstack.cluster.topology import (
@@ -33,6 +35,7 @@ from devstack.cluster.topology import (
     REGISTRY,
     REGISTRY_PORT,
     SMTP_PORT,
+    STRIPE_MOCK_PORT,
 )
 from devstack.layout import ROOT, VENV_PYTHON
 from devstack.programs import accepts_connections
@@ -55,8 +58,18 @@ COREDNS_IMAGE, METRICS_SERVER_IMAGE = (
 )
 
 
+def stripe_mock_command() -> list:
+    """stripe-mock on the bridge alone: both its listeners named, since without an
+    HTTPS address it opens one on every address, where the local stack's may be."""
+    return [
+        tools.tool_path("stripe-mock"),
+        *("-http-addr", f"{BRIDGE_IP}:{STRIPE_MOCK_PORT}"),
+        *("-https-addr", f"{BRIDGE_IP}:{STRIPE_MOCK_PORT + 1}"),
+    ]
+
+
 def start_host_services() -> None:
-    step("host services: registry, SMTP provider, load balancer")
+    step("host services: registry, SMTP and payment providers, load balancer")
     REGISTRY_DIR.mkdir(parents=True, exist_ok=True)
     registry_config = CLUSTER_DIR / "registry.yml"
     registry_config.write_text(
@@ -75,6 +88,10 @@ def start_host_services() -> None:
             *("--host", BRIDGE_IP, "--port", str(SMTP_PORT), "--maildir", MAIL_DIR),
         ],
     )
+    if not tools.tool_path("stripe-mock").exists():
+        # `make cluster` installs it first (`make up` does too); built once, in minutes.
+        tools.install(tools.STACK_TOOLS, "Stack servers built with Go (stripe-mock)")
+    processes.start("stripe-mock", stripe_mock_command())
     haproxy_config = CLUSTER_DIR / "haproxy.cfg"
     haproxy_config.write_text(load_balancer_config())
     processes.start(
@@ -84,13 +101,14 @@ def start_host_services() -> None:
     for what, host, port in (
         ("the registry", BRIDGE_IP, REGISTRY_PORT),
         ("the SMTP sink", BRIDGE_IP, SMTP_PORT),
+        ("stripe-mock", BRIDGE_IP, STRIPE_MOCK_PORT),
         ("the load balancer", "127.0.0.1", INGRESS_PORTS["https"]),
     ):
         processes.wait_for(what, lambda p=port, h=host: accepts_connections(p, h), timeout=30)
 
 
 def stop_host_services() -> None:
-    for name in ("load-balancer", "smtp-sink", "registry"):
+    for name in ("load-balancer", "stripe-mock", "smtp-sink", "registry"):
         processes.stop(name, timeout=10)
 
 

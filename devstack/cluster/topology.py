@@ -42,6 +42,9 @@ REGISTRY = f"{BRIDGE_IP}:{REGISTRY_PORT}"
 # The cluster's "external" SMTP provider: the local sink, on the host bridge.
 SMTP_PORT = 2525
 MAIL_DIR = CLUSTER_DIR / "mail"
+# And its payment provider: stripe-mock on the bridge (HTTPS on the next port), on ports
+# of its own beside the local stack's loopback one (devstack/layout.py STRIPE_MOCK_PORT).
+STRIPE_MOCK_PORT = 12121
 # The Ingress controller's NodePorts, and the loopback ports the host's load balancer
 # (HAProxy, in front of all three nodes, as a cloud load balancer would be) listens on.
 INGRESS_PORTS = {"http": 30080, "https": 30443}
