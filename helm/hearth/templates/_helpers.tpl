@@ -115,6 +115,16 @@ OBJECT_STORAGE_ADDRESSING_STYLE: virtual
 PHOTOS_PUBLIC_URL: {{ required "objectStorage.external.publicUrl is required in external mode (the CDN in front of the bucket's media/)" $os.external.publicUrl | trimSuffix "/" | quote }}
 {{- end }}
 {{- end }}
+{{- /* Only payments' settings read the provider's (config/settings/payments.py). */}}
+{{- if eq .name "payments" }}
+{{- with $root.Values.paymentProvider }}
+STRIPE_API_BASE: {{ .apiBase | default "https://api.stripe.com" | quote }}
+STRIPE_MOCK: {{ ternary "true" "false" .mock | quote }}
+{{- if .proxy }}
+STRIPE_PROXY: {{ .proxy | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- with $root.Values.observability.tracing }}
 {{- if .zipkinEndpoint }}
 OTEL_EXPORTER_ZIPKIN_ENDPOINT: {{ .zipkinEndpoint | quote }}
