@@ -98,6 +98,8 @@ PROVISIONING_VALUES: dict[str, Generator] = {
     "KAFKA_ADMIN_USERNAME": lambda _, values: "hearth-admin",
     "KAFKA_ADMIN_PASSWORD": lambda _, values: password(),
     "REDIS_PROBE_PASSWORD": lambda _, values: password(),
+    # The Redis exporter's ACL user (devstack/credentials.py): INFO and the like, no keys.
+    "REDIS_EXPORTER_PASSWORD": lambda _, values: password(),
     "ELASTICSEARCH_PROBE_PASSWORD": lambda _, values: password(),
     # Object storage's administrator, who creates the buckets (config.provision).
     "OBJECT_STORAGE_ADMIN_ACCESS_KEY_ID": lambda _, values: access_key_id(),

@@ -19,6 +19,19 @@ from urllib.parse import urlsplit
 from devstack.layout import ENVIRONMENT, ES_CONFIG, KAFKA_JAAS, REDIS_ACL, SERVICE_USER, SERVICES
 
 REDIS_PROBE_USER = "hearth-probe"
+# The Redis exporter's user may run only what its scrape of this Redis sends (version
+# 1.45, standalone, no key checks): CLIENT SETNAME on its own connection, CONFIG GET
+# (maxmemory, the number of databases), INFO, LATENCY LATEST and SLOWLOG LEN and GET.
+# No keys, no channels: a leaked exporter password reads no data.
+REDIS_EXPORTER_USER = "hearth-exporter"
+REDIS_EXPORTER_COMMANDS = (
+    "+client|setname",
+    "+config|get",
+    "+info",
+    "+latency|latest",
+    "+slowlog|len",
+    "+slowlog|get",
+)
 ES_PROBE_USER = "hearth-probe"
 # Celery's broker database (config.secrets): kombu subscribes to these channel
 # patterns literally, and Redis matches a PSUBSCRIBE pattern against a user's
@@ -47,6 +60,10 @@ def provisioning() -> dict[str, str]:
 
 def postgres_superuser_password() -> str:
     return urlsplit(provisioning()["DATABASE_ADMIN_URL"]).password
+
+
+def redis_exporter_password() -> str:
+    return provisioning()["REDIS_EXPORTER_PASSWORD"]
 
 
 def kafka_admin() -> tuple[str, str]:
@@ -89,6 +106,8 @@ def redis_acl() -> str:
         "user default off resetkeys resetchannels -@all",
         f"user {REDIS_PROBE_USER} on {_redis_hash(provisioning()['REDIS_PROBE_PASSWORD'])} "
         "resetkeys resetchannels -@all +ping",
+        f"user {REDIS_EXPORTER_USER} on {_redis_hash(redis_exporter_password())} "
+        f"resetkeys resetchannels -@all {' '.join(REDIS_EXPORTER_COMMANDS)}",
     ]
     for name in deployables():
         login = url_login(values_of(name)["REDIS_URL"])
