@@ -1,7 +1,7 @@
 """The local stack's observability (docs/observability.md): Zipkin for traces,
 VictoriaMetrics scraping every process, vmalert evaluating the rules of
 devstack/observability/rules/, Alertmanager mailing through the SMTP sink, the
-PostgreSQL exporter and Kafka's JMX exporter agent.
+PostgreSQL and Redis exporters and Kafka's JMX exporter agent.
 
 Standard library only, like the rest of devstack's launcher. The rules and the
 dashboards are files in the repo; what is rendered from them (the scrape
@@ -15,6 +15,7 @@ from devstack.layout import (
     DEVSTACK,
     HOST,
     POSTGRES_PORT,
+    REDIS_PORT,
     RUN_DIR,
     SECRETS_DIR,
     SERVICES,
@@ -35,6 +36,8 @@ VM_DATA = STATE_DIR / "victoria-metrics"
 ALERTMANAGER_DATA = STATE_DIR / "alertmanager"
 WEB_METRICS_DIR = RUN_DIR / "metrics"  # gunicorn's PROMETHEUS_MULTIPROC_DIR, per deployable
 POSTGRES_EXPORTER_PASSWORD = SECRETS_DIR / "observability" / "postgres-exporter.pass"
+# The Redis exporter's password, in its format: a JSON map from Redis URL to password.
+REDIS_EXPORTER_PASSWORDS = SECRETS_DIR / "observability" / "redis-exporter.json"
 
 JARS_DIR = VENDOR_DIR / "observability"
 ZIPKIN_ARTIFACT = "io.zipkin:zipkin-server:3.6.1:jar:exec"
@@ -47,8 +50,10 @@ VM_PORT = 8428
 VMALERT_PORT = 8880
 ALERTMANAGER_PORT = 9095
 POSTGRES_EXPORTER_PORT = 9187
+REDIS_EXPORTER_PORT = 9121
 KAFKA_JMX_PORT = 7071
 ZIPKIN_SPANS_URL = f"http://{HOST}:{ZIPKIN_PORT}/api/v2/spans"
+REDIS_URL = f"redis://{HOST}:{REDIS_PORT}"  # what the Redis exporter scrapes, as it names it
 
 # The processes of a deployable besides gunicorn each serve their metrics on a
 # port of their own, from this range: 4 per deployable, in the order of its port.
@@ -75,6 +80,7 @@ DEBIAN_PACKAGES = {
     "promtool": "prometheus",
     "prometheus-alertmanager": "prometheus-alertmanager",
     "prometheus-postgres-exporter": "prometheus-postgres-exporter",
+    "prometheus-redis-exporter": "prometheus-redis-exporter",
 }
 
 
@@ -136,6 +142,7 @@ def scrape_config() -> dict:
         "scrape_configs": [
             {"job_name": "hearth", "static_configs": deployable_targets()},
             job("postgres", POSTGRES_EXPORTER_PORT),
+            job("redis", REDIS_EXPORTER_PORT),
             job("kafka", KAFKA_JMX_PORT),
             job("zipkin", ZIPKIN_PORT, "/prometheus"),
             job("victoria-metrics", VM_PORT),
@@ -182,6 +189,9 @@ def render_configs() -> None:
         directory.mkdir(parents=True, exist_ok=True)
     # The exporter signs in as the superuser, locally only; its password from a file.
     credentials.write_secret(POSTGRES_EXPORTER_PASSWORD, credentials.postgres_superuser_password())
+    # The Redis exporter signs in as its own ACL user (devstack/credentials.py).
+    passwords = {REDIS_URL: credentials.redis_exporter_password()}
+    credentials.write_secret(REDIS_EXPORTER_PASSWORDS, json.dumps(passwords) + "\n")
 
 
 def postgres_exporter_environment() -> dict[str, str]:
@@ -189,6 +199,15 @@ def postgres_exporter_environment() -> dict[str, str]:
         "DATA_SOURCE_URI": f"{HOST}:{POSTGRES_PORT}/hearth?sslmode=disable",
         "DATA_SOURCE_USER": "postgres",
         "DATA_SOURCE_PASS_FILE": str(POSTGRES_EXPORTER_PASSWORD),
+    }
+
+
+def redis_exporter_environment() -> dict[str, str]:
+    """Where and who: the password stays in its file, out of supervisord.conf."""
+    return {
+        "REDIS_ADDR": REDIS_URL,
+        "REDIS_USER": credentials.REDIS_EXPORTER_USER,
+        "REDIS_PASSWORD_FILE": str(REDIS_EXPORTER_PASSWORDS),
     }
 
 

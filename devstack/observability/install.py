@@ -1,7 +1,7 @@
 """Install the observability servers: two jars from Maven Central (Zipkin's exec
 jar, Kafka's JMX exporter agent), VictoriaMetrics and vmalert built from the Go
 module proxy (devstack/tools.py), Alertmanager, promtool and the PostgreSQL
-exporter from Debian. Each step does nothing when its work is done."""
+and Redis exporters from Debian. Each step does nothing when its work is done."""
 
 from devstack import observability as obs
 from devstack import tools

@@ -8,7 +8,14 @@ from devstack.tools import tool_path
 
 
 def programs() -> list[Program]:
-    return [zipkin(), victoria_metrics(), vmalert(), alertmanager(), postgres_exporter()]
+    return [
+        zipkin(),
+        victoria_metrics(),
+        vmalert(),
+        alertmanager(),
+        postgres_exporter(),
+        redis_exporter(),
+    ]
 
 
 def zipkin() -> Program:
@@ -110,4 +117,22 @@ def postgres_exporter() -> Program:
         ports=(obs.POSTGRES_EXPORTER_PORT,),
         environment=obs.postgres_exporter_environment(),
         watched_files=(obs.POSTGRES_EXPORTER_PASSWORD,),
+    )
+
+
+def redis_exporter() -> Program:
+    return Program(
+        name="redis-exporter",
+        group="infra",
+        command=(
+            program_path("prometheus-redis-exporter"),
+            f"--web.listen-address={HOST}:{obs.REDIS_EXPORTER_PORT}",
+            "--log-format=json",
+        ),
+        endpoint=f"http://{HOST}:{obs.REDIS_EXPORTER_PORT}/metrics",
+        probe=answers_200(f"http://{HOST}:{obs.REDIS_EXPORTER_PORT}/metrics"),
+        ports=(obs.REDIS_EXPORTER_PORT,),
+        environment=obs.redis_exporter_environment(),
+        # It reads the password file once, at start.
+        watched_files=(obs.REDIS_EXPORTER_PASSWORDS,),
     )
