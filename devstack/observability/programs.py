@@ -1,6 +1,8 @@
 """The observability servers of the local stack, as supervisord programs (registered
 with the infra programs in devstack/programs.py)."""
 
+from pathlib import Path
+
 from devstack import observability as obs
 from devstack.layout import HOST
 from devstack.programs import Program, answers_200, program_path
@@ -104,35 +106,42 @@ def alertmanager() -> Program:
 
 
 def postgres_exporter() -> Program:
-    return Program(
-        name="postgres-exporter",
-        group="infra",
-        command=(
-            program_path("prometheus-postgres-exporter"),
-            f"--web.listen-address={HOST}:{obs.POSTGRES_EXPORTER_PORT}",
-            "--log.format=json",
-        ),
-        endpoint=f"http://{HOST}:{obs.POSTGRES_EXPORTER_PORT}/metrics",
-        probe=answers_200(f"http://{HOST}:{obs.POSTGRES_EXPORTER_PORT}/metrics"),
-        ports=(obs.POSTGRES_EXPORTER_PORT,),
+    return _exporter(
+        "postgres",
+        obs.POSTGRES_EXPORTER_PORT,
+        log_format_flag="--log.format=json",
         environment=obs.postgres_exporter_environment(),
-        watched_files=(obs.POSTGRES_EXPORTER_PASSWORD,),
+        password_file=obs.POSTGRES_EXPORTER_PASSWORD,
     )
 
 
 def redis_exporter() -> Program:
+    return _exporter(
+        "redis",
+        obs.REDIS_EXPORTER_PORT,
+        log_format_flag="--log-format=json",
+        environment=obs.redis_exporter_environment(),
+        password_file=obs.REDIS_EXPORTER_PASSWORDS,
+    )
+
+
+def _exporter(
+    store: str, port: int, *, log_format_flag: str, environment: dict, password_file: Path
+) -> Program:
+    """A store's Prometheus exporter from Debian, on loopback, signed in with the
+    password file it reads once at start (so `up` restarts it when that changes)."""
+    metrics = f"http://{HOST}:{port}/metrics"
     return Program(
-        name="redis-exporter",
+        name=f"{store}-exporter",
         group="infra",
         command=(
-            program_path("prometheus-redis-exporter"),
-            f"--web.listen-address={HOST}:{obs.REDIS_EXPORTER_PORT}",
-            "--log-format=json",
+            program_path(f"prometheus-{store}-exporter"),
+            f"--web.listen-address={HOST}:{port}",
+            log_format_flag,
         ),
-        endpoint=f"http://{HOST}:{obs.REDIS_EXPORTER_PORT}/metrics",
-        probe=answers_200(f"http://{HOST}:{obs.REDIS_EXPORTER_PORT}/metrics"),
-        ports=(obs.REDIS_EXPORTER_PORT,),
-        environment=obs.redis_exporter_environment(),
-        # It reads the password file once, at start.
-        watched_files=(obs.REDIS_EXPORTER_PASSWORDS,),
+        endpoint=metrics,
+        probe=answers_200(metrics),
+        ports=(port,),
+        environment=environment,
+        watched_files=(password_file,),
     )
