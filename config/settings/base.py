@@ -380,7 +380,7 @@ def _store_credentials(service: Service) -> dict[str, Any]:
         "CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS": own_keys | results_options,
         "KAFKA_USERNAME": own_value(service, "KAFKA_USERNAME", f"hearth-{service.name}"),
         "KAFKA_PASSWORD": own_value(service, "KAFKA_PASSWORD", unless_used[uses_kafka]),
-        # No deployable searches yet; production points it at a secured cluster.
+        # Only search reads it; production points it at a secured cluster.
         "ELASTICSEARCH_URL": own_value(service, "ELASTICSEARCH_URL", ""),
         # Holds its own private key and everyone's public keys, nobody else's private key.
         "HEARTH_JWT_KEY_DIR": str(BASE_DIR / own_value(service, "HEARTH_JWT_KEY_DIR")),
