@@ -403,7 +403,9 @@ def listing_fields(**overrides: Any) -> dict:
         "amenities": ["balcony", "dishwasher"],
         "pets_allowed": True,
         "available_from": (date.today() + timedelta(days=30)).isoformat(),
-        "photos": [{"url": "https://img.hearth.example/demo/1.jpg", "caption": "Living room"}],
+        # No text links: a link to a host that does not exist is a broken image on every
+        # page the listing shows in (uploaded photos are POST .../photos).
+        "photos": [],
         **overrides,
     }
 
