@@ -12,13 +12,17 @@ here (.github/workflows/release.yml calls `release.py deploy --target production
    (provision, migrate, topics) need the stores;
 5. release `hearth`: everything but the web tier, post-rendered with the environment's
    overlay; its pre-install/pre-upgrade hooks migrate before any new web pod starts;
-6. releases `hearth-zone-a`, `-b`, `-c`: each zone's web cell, one zone at a time.
+6. releases `hearth-zone-a`, `-b`, `-c`: each zone's web cell, one zone at a time;
+7. with `--observability` (local only): release `hearth-observability` (Zipkin,
+   VictoriaMetrics, vmalert), after the regional release whose scrape ConfigMap it
+   mounts; every app release is then given the chart's app-values.yaml, which points
+   its tracing and its scraper policies at it.
 
 Every Helm step is `helm upgrade --install --atomic --wait`: a release that does not
 become ready rolls itself back, and the first failure stops the run, so at most one
 zone ever runs a broken version.
 
-    python3 devstack/release.py deploy [--target local|production] [--dry-run]
+    python3 devstack/release.py deploy [--target local|production] [--observability] [--dry-run]
     python3 devstack/release.py push --registry REGISTRY   (the images workflow)
 """
 
@@ -54,6 +58,11 @@ HELM_TIMEOUT = "15m"
 # Environments that run the data tier in the cluster -> its values: the chart's own
 # variant for that cluster, so the values helm/tests checks are the released ones.
 DATA_TIER_VALUES = {"local": ROOT / "helm" / "hearth-data" / "ci" / "local-values.yaml"}
+# The same for the optional observability release (helm/hearth-observability), and what
+# the app releases are given beside it.
+OBSERVABILITY_CHART = ROOT / "helm" / "hearth-observability"
+OBSERVABILITY_VALUES = {"local": OBSERVABILITY_CHART / "ci" / "local-values.yaml"}
+OBSERVABILITY_APP_VALUES = OBSERVABILITY_CHART / "app-values.yaml"
 
 
 @dataclass(frozen=True)
@@ -88,15 +97,17 @@ def kubectl(target: Target, *arguments: str) -> list[str]:
     return ["kubectl", "--kubeconfig", str(target.kubeconfig), *arguments]
 
 
-def app_chart_arguments(target: Target, cell: str) -> list[str]:
+def app_chart_arguments(target: Target, cell: str, observability: bool = False) -> list[str]:
     """The app chart, its values and the post-renderer for one cell: what `helm upgrade`
     installs and what helm/tests renders, so the checked manifests are the released ones."""
+    observed = ["--values", str(OBSERVABILITY_APP_VALUES)] if observability else []
     arguments = [
         str(ROOT / "helm" / "hearth"),
         "--namespace",
         NAMESPACE,
         "--values",
         str(OVERLAYS / target.name / "values.yaml"),
+        *observed,
         "--set",
         f"image.registry={target.registry}",
         "--set",
@@ -121,6 +132,18 @@ def data_chart_arguments(target: Target) -> list[str]:
         NAMESPACE,
         "--values",
         str(DATA_TIER_VALUES[target.name]),
+        "--set",
+        f"image.registry={target.registry}",
+    ]
+
+
+def observability_chart_arguments(target: Target) -> list[str]:
+    return [
+        str(OBSERVABILITY_CHART),
+        "--namespace",
+        NAMESPACE,
+        "--values",
+        str(OBSERVABILITY_VALUES[target.name]),
         "--set",
         f"image.registry={target.registry}",
     ]
@@ -221,7 +244,9 @@ def secret_steps(target: Target) -> list[Step]:
     ]
 
 
-def plan(target: Target) -> list[Step]:
+def plan(target: Target, observability: bool = False) -> list[Step]:
+    if observability and target.name not in OBSERVABILITY_VALUES:
+        raise fail(f"no observability values for {target.name}: --observability is local only")
     steps = [
         Step(
             "pinned deploy tools", [sys.executable, str(ROOT / "devstack" / "tools.py"), "--check"]
@@ -249,7 +274,14 @@ def plan(target: Target) -> list[Step]:
         steps.append(
             Step(
                 f"release {release} ({target.name}, {cell})",
-                upgrade(target, release, app_chart_arguments(target, cell)),
+                upgrade(target, release, app_chart_arguments(target, cell, observability)),
+            )
+        )
+    if observability:
+        steps.append(
+            Step(
+                "release hearth-observability (Zipkin, VictoriaMetrics, vmalert)",
+                upgrade(target, "hearth-observability", observability_chart_arguments(target)),
             )
         )
     return steps
@@ -308,6 +340,11 @@ def main(argv: list[str]) -> None:
     deploy.add_argument("--kubeconfig", type=Path, help="default: var/cluster/kubeconfig")
     deploy.add_argument("--tag", help="image tag (default: this commit, as images.py tags)")
     deploy.add_argument("--dry-run", action="store_true", help="print the steps, run none")
+    deploy.add_argument(
+        "--observability",
+        action="store_true",
+        help="also release helm/hearth-observability and point the app at it (local only)",
+    )
     pushing = commands.add_parser("push", help="push every built image to a registry")
     pushing.add_argument("--registry", required=True)
     options = parser.parse_args(argv)
@@ -323,7 +360,7 @@ def main(argv: list[str]) -> None:
         kubeconfig=options.kubeconfig or LOCAL_KUBECONFIG,
         tag=options.tag or images.app_tag(),
     )
-    steps = plan(target)
+    steps = plan(target, options.observability)
     if options.dry_run:
         for number, current in enumerate(steps, 1):
             prefix = f"{shown(current.stdin_from)} | " if current.stdin_from else ""

@@ -14,9 +14,15 @@ import pytest
 import yaml
 
 from devstack import observability as local_stack
+from devstack import release
 from devstack.tools import tool_path
 from helm.tests.chart_rendering import CHART as APP_CHART
 from helm.tests.chart_rendering import ROOT, by_name, of_kind, pod_spec, template
+from helm.tests.deploy_rendering import Rendering, cells, data_rendering
+from helm.tests.deploy_rendering import target as deploy_target
+from helm.tests.deploy_rendering import template as deploy_template
+from helm.tests.test_deploy_policies import policy_failures
+from helm.tests.test_deploy_schemas import problems as schema_problems
 
 CHART = ROOT / "helm" / "hearth-observability"
 RELEASE = "hearth-observability"
@@ -432,3 +438,48 @@ def test_victoria_metrics_reaches_the_api_server_only_at_its_addresses():
     policy = by_name(ours, "NetworkPolicy")[VM]
     blocks = [rule for rule in policy["spec"]["egress"] if "ipBlock" in rule["to"][0]]
     assert blocks == [{"to": [{"ipBlock": {"cidr": "10.250.0.0/24"}}], "ports": [tcp(6443)]}]
+
+
+# --- the release's optional step ---------------------------------------------------
+
+
+def observed_local_renderings() -> list[Rendering]:
+    """What `release.py deploy --observability` installs locally, every release of it."""
+    local = deploy_target("local")
+    apps = [
+        Rendering(
+            f"local:{cell}",
+            deploy_template(
+                release.app_release_name(cell), release.app_chart_arguments(local, cell, True)
+            ),
+        )
+        for cell in cells()
+    ]
+    data = data_rendering("local")
+    arguments = release.observability_chart_arguments(local)
+    ours = Rendering("local:hearth-observability", deploy_template(RELEASE, arguments))
+    return [*apps, *([data] if data else []), ours]
+
+
+def test_the_release_step_is_optional_and_comes_last():
+    assert release.OBSERVABILITY_APP_VALUES == APP_VALUES
+    assert release.OBSERVABILITY_VALUES == {"local": LOCAL}
+    local = deploy_target("local")
+    plain = [step.description for step in release.plan(local)]
+    observed = release.plan(local, observability=True)
+    assert not [d for d in plain if RELEASE in d]
+    assert RELEASE in observed[-1].description
+    assert observed[-1].command[observed[-1].command.index("upgrade") + 2] == RELEASE
+    app_releases = [step.command for step in observed if str(APP_CHART) in step.command]
+    assert len(app_releases) == len(cells())
+    assert all(str(APP_VALUES) in command for command in app_releases)
+    for command in release.plan(local):
+        assert str(APP_VALUES) not in command.command
+
+
+def test_the_observed_local_releases_are_valid_kubernetes_and_pass_the_policies(tmp_path):
+    renderings = observed_local_renderings()
+    for rendering in renderings:
+        assert schema_problems(rendering.documents) == [], rendering.name
+    manifests = "\n---\n".join(rendering.text for rendering in renderings)
+    assert policy_failures(manifests, tmp_path) == []
