@@ -19,6 +19,7 @@ Prints payments per second and p50/p99 latency per mode, and keyed/bare.
 """
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -36,6 +37,8 @@ os.environ["DATABASE_NAME"] = os.environ.get("DATABASE_TEST_NAME", "hearth_test"
 import django
 
 django.setup()
+# The SDK logs every request at INFO: 800 lines that bury the figures.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 from django.core.management import call_command
 from django.db import connection, transaction
