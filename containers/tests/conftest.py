@@ -58,6 +58,19 @@ def wait_for_status(url: str, seconds: float, container: str) -> tuple[int, byte
             time.sleep(0.3)
 
 
+def built(named: dict[str, str]) -> dict[str, str]:
+    """Those images (folder name -> image), built by `make images`'s builder: a no-op when
+    `make images` has built them already, as `make test` does first."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "devstack" / "images.py"), *named],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    return named
+
+
 @pytest.fixture(scope="session")
 def app_images() -> dict[str, str]:
     """Every deployable's image for the current tree, built by `make images`'s builder."""

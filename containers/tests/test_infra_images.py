@@ -4,14 +4,12 @@ filesystem as uid 10001, and both stop on SIGTERM with exit 0."""
 
 import os
 import smtplib
-import subprocess
-import sys
 import time
 from email.message import EmailMessage
 
 import pytest
 
-from containers.tests.conftest import ROOT, podman, wait_for_status
+from containers.tests.conftest import built, podman, wait_for_status
 
 SMTP_PORT = 18180
 TRAEFIK_PORT = 18181
@@ -21,14 +19,7 @@ IMAGES["traefik"] = "localhost/hearth/hearth-traefik:3.6.12"
 
 @pytest.fixture(scope="module")
 def infra_images() -> dict[str, str]:
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "devstack" / "images.py"), *IMAGES],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
-    return IMAGES
+    return built(IMAGES)
 
 
 def stop_cleanly(container: str) -> None:

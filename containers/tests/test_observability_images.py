@@ -7,7 +7,6 @@ sample; vmalert, from the same image, accepts the chart's rules."""
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from containers.tests.conftest import ROOT, podman, wait_for_status
+from containers.tests.conftest import ROOT, built, podman, wait_for_status
 
 ZIPKIN_PORT = 18182
 VM_PORT = 18183
@@ -29,14 +28,7 @@ CHART = ROOT / "helm" / "hearth-observability"
 
 @pytest.fixture(scope="module")
 def images() -> dict[str, str]:
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "devstack" / "images.py"), *IMAGES],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
-    return IMAGES
+    return built(IMAGES)
 
 
 def rendered(chart: str, release: str, kind: str, name: str) -> dict:
