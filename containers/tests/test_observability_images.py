@@ -6,7 +6,6 @@ sample; vmalert, from the same image, accepts the chart's rules."""
 
 import json
 import os
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -15,6 +14,8 @@ import pytest
 import yaml
 
 from containers.tests.conftest import ROOT, built, podman, wait_for_status
+from helm.tests.chart_rendering import CHART as APP_CHART
+from helm.tests.chart_rendering import by_name, pod_spec, template
 
 ZIPKIN_PORT = 18182
 VM_PORT = 18183
@@ -22,7 +23,6 @@ IMAGES = {
     "zipkin": "localhost/hearth/hearth-zipkin:3.6.1",
     "victoria-metrics": "localhost/hearth/hearth-victoria-metrics:1.151.0",
 }
-HELM = ROOT / "var" / "tools" / "bin" / "helm"
 CHART = ROOT / "helm" / "hearth-observability"
 
 
@@ -31,17 +31,10 @@ def images() -> dict[str, str]:
     return built(IMAGES)
 
 
-def rendered(chart: str, release: str, kind: str, name: str) -> dict:
-    completed = subprocess.run(
-        [str(HELM), "template", release, str(ROOT / "helm" / chart), "--namespace", "hearth"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for doc in yaml.safe_load_all(completed.stdout):
-        if doc and doc["kind"] == kind and doc["metadata"]["name"] == name:
-            return doc
-    raise AssertionError(f"{chart} renders no {kind} {name}")
+def rendered(chart: Path, release: str, kind: str, name: str) -> dict:
+    completed = template(chart=chart, release=release)
+    assert completed.returncode == 0, completed.stderr
+    return by_name([doc for doc in yaml.safe_load_all(completed.stdout) if doc], kind)[name]
 
 
 def mounted(folder: Path) -> Path:
@@ -51,10 +44,6 @@ def mounted(folder: Path) -> Path:
     for path in folder.iterdir():
         path.chmod(0o644)
     return folder
-
-
-def container_args(workload: dict) -> list[str]:
-    return workload["spec"]["template"]["spec"]["containers"][0]["args"]
 
 
 def test_zipkin_keeps_a_span_in_memory_under_its_heap(images):
@@ -104,7 +93,7 @@ def test_zipkin_keeps_a_span_in_memory_under_its_heap(images):
 
 
 def test_victoria_metrics_accepts_the_app_chart_s_scrape_job(images, tmp_path):
-    config_map = rendered("hearth", "hearth", "ConfigMap", "hearth-scrape-config")
+    config_map = rendered(APP_CHART, "hearth", "ConfigMap", "hearth-scrape-config")
     (tmp_path / "scrape.yaml").write_text(config_map["data"]["scrape.yaml"])
     checked = podman(
         *("run", "--rm", "--read-only", "--volume", f"{mounted(tmp_path)}:/etc/hearth/scrape:ro,z"),
@@ -117,7 +106,7 @@ def test_victoria_metrics_accepts_the_app_chart_s_scrape_job(images, tmp_path):
 
 def test_vmalert_in_the_same_image_accepts_the_chart_s_rules(images, tmp_path):
     rules = rendered(
-        CHART.name, "hearth-observability", "ConfigMap", "hearth-observability-vmalert-rules"
+        CHART, "hearth-observability", "ConfigMap", "hearth-observability-vmalert-rules"
     )
     for file_name, text in rules["data"].items():
         (tmp_path / file_name).write_text(text)
@@ -132,10 +121,11 @@ def test_vmalert_in_the_same_image_accepts_the_chart_s_rules(images, tmp_path):
 
 def test_victoria_metrics_stores_and_answers_with_the_chart_s_arguments(images, tmp_path):
     statefulset = rendered(
-        CHART.name, "hearth-observability", "StatefulSet", "hearth-observability-victoria-metrics"
+        CHART, "hearth-observability", "StatefulSet", "hearth-observability-victoria-metrics"
     )
     # The chart's arguments, but the scrape job and dashboards of a pod in a cluster.
-    args = [a for a in container_args(statefulset) if not a.startswith(("-promscrape", "-vmui"))]
+    (server,) = pod_spec(statefulset)["containers"]
+    args = [a for a in server["args"] if not a.startswith(("-promscrape", "-vmui"))]
     storage = tmp_path / "storage"
     storage.mkdir()
     os.chown(storage, 10001, 10001)  # as the volume's fsGroup would make it
