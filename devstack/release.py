@@ -126,24 +126,22 @@ def app_chart_arguments(target: Target, cell: str, observability: bool = False) 
 
 
 def data_chart_arguments(target: Target) -> list[str]:
-    return [
-        str(ROOT / "helm" / "hearth-data"),
-        "--namespace",
-        NAMESPACE,
-        "--values",
-        str(DATA_TIER_VALUES[target.name]),
-        "--set",
-        f"image.registry={target.registry}",
-    ]
+    return _side_chart_arguments(target, ROOT / "helm" / "hearth-data", DATA_TIER_VALUES)
 
 
 def observability_chart_arguments(target: Target) -> list[str]:
+    return _side_chart_arguments(target, OBSERVABILITY_CHART, OBSERVABILITY_VALUES)
+
+
+def _side_chart_arguments(target: Target, chart: Path, values: dict[str, Path]) -> list[str]:
+    """A chart released beside the app's, with the environment's variant of its values
+    and the environment's registry."""
     return [
-        str(OBSERVABILITY_CHART),
+        str(chart),
         "--namespace",
         NAMESPACE,
         "--values",
-        str(OBSERVABILITY_VALUES[target.name]),
+        str(values[target.name]),
         "--set",
         f"image.registry={target.registry}",
     ]
