@@ -116,13 +116,21 @@ def test_one_trace_holds_an_application_from_the_gateway_to_smtp(api: Api, mailb
         # Each process exports on its own clock, so the front end's server span may
         # come after the chain's last hop: wait for every one the test reads.
         names = {span.get("name") for span in spans}
-        servers = {
-            span["localEndpoint"]["serviceName"] for span in spans if span.get("kind") == "SERVER"
-        }
+        kinds = {(span["localEndpoint"]["serviceName"], span.get("kind")) for span in spans}
+        relay_sent = any(
+            span.get("kind") == "PRODUCER" and "send" in span.get("name", "") for span in spans
+        )
         return (
             SEND_TASK in names
             and "smtp send" in names
-            and {"frontend", "listings", "applications"} <= servers
+            and relay_sent
+            and {
+                ("frontend", "SERVER"),
+                ("listings", "SERVER"),
+                ("applications", "SERVER"),
+                ("notifications", "CONSUMER"),
+            }
+            <= kinds
         )
 
     spans = wait_for_trace(trace_id, complete)
