@@ -11,11 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
 from containers.tests.conftest import ROOT, built, podman, wait_for_status
 from helm.tests.chart_rendering import CHART as APP_CHART
-from helm.tests.chart_rendering import by_name, pod_spec, template
+from helm.tests.chart_rendering import by_name, documents, pod_spec, template
 
 ZIPKIN_PORT = 18182
 VM_PORT = 18183
@@ -32,9 +31,7 @@ def images() -> dict[str, str]:
 
 
 def rendered(chart: Path, release: str, kind: str, name: str) -> dict:
-    completed = template(chart=chart, release=release)
-    assert completed.returncode == 0, completed.stderr
-    return by_name([doc for doc in yaml.safe_load_all(completed.stdout) if doc], kind)[name]
+    return by_name(documents(template(chart=chart, release=release)), kind)[name]
 
 
 def mounted(folder: Path) -> Path:

@@ -37,7 +37,11 @@ def template(
 
 @cache
 def rendered(values_file: Path | None = None, settings: tuple[str, ...] = ()) -> list[dict]:
-    completed = template(*([values_file] if values_file else []), settings=settings)
+    return documents(template(*([values_file] if values_file else []), settings=settings))
+
+
+def documents(completed: subprocess.CompletedProcess) -> list[dict]:
+    """The manifests a `template` run rendered; it must have succeeded."""
     assert completed.returncode == 0, completed.stderr
     return [doc for doc in yaml.safe_load_all(completed.stdout) if doc]
 

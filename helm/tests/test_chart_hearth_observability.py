@@ -17,7 +17,7 @@ from devstack import observability as local_stack
 from devstack import release
 from devstack.tools import tool_path
 from helm.tests.chart_rendering import CHART as APP_CHART
-from helm.tests.chart_rendering import ROOT, by_name, of_kind, pod_spec, template
+from helm.tests.chart_rendering import ROOT, by_name, documents, of_kind, pod_spec, template
 from helm.tests.deploy_rendering import Rendering, cells, data_rendering
 from helm.tests.deploy_rendering import target as deploy_target
 from helm.tests.deploy_rendering import template as deploy_template
@@ -41,16 +41,12 @@ def render(*values: Path, settings: tuple[str, ...] = ()) -> subprocess.Complete
 
 @cache
 def rendered(*values: Path) -> list[dict]:
-    completed = render(*values)
-    assert completed.returncode == 0, completed.stderr
-    return [doc for doc in yaml.safe_load_all(completed.stdout) if doc]
+    return documents(render(*values))
 
 
 @cache
 def app_rendered(*values: Path) -> list[dict]:
-    completed = template(*values)
-    assert completed.returncode == 0, completed.stderr
-    return [doc for doc in yaml.safe_load_all(completed.stdout) if doc]
+    return documents(template(*values))
 
 
 def tcp(port: int) -> dict:

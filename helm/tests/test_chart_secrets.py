@@ -6,7 +6,16 @@ import yaml
 
 from config.services import SERVICES
 from devstack import k8s_secrets
-from helm.tests.chart_rendering import CHART, CI_VALUES, ROOT, of_kind, pod_spec, rendered, template
+from helm.tests.chart_rendering import (
+    CHART,
+    CI_VALUES,
+    ROOT,
+    documents,
+    of_kind,
+    pod_spec,
+    rendered,
+    template,
+)
 
 DATA_CHART = ROOT / "helm" / "hearth-data"
 DATA_CI_VALUES = sorted((DATA_CHART / "ci").glob("*-values.yaml"))
@@ -67,9 +76,9 @@ def test_the_generator_makes_every_secret_the_chart_reads(generated, values_file
 @pytest.mark.parametrize("values_file", DATA_CI_VALUES, ids=lambda p: p.name)
 def test_the_generator_makes_every_secret_the_data_tier_reads(generated, values_file):
     # The data tier's release reads the same Secrets (and its own admin's): made here too.
-    completed = template(values_file, chart=DATA_CHART, release="hearth-data")
-    assert completed.returncode == 0, completed.stderr
-    wanted = referenced_secrets([d for d in yaml.safe_load_all(completed.stdout) if d])
+    wanted = referenced_secrets(
+        documents(template(values_file, chart=DATA_CHART, release="hearth-data"))
+    )
     assert wanted, "the data tier reads no Secret?"
     assert set(wanted) <= set(generated)
     for name, keys in wanted.items():

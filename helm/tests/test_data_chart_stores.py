@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from config.services import SERVICES
+from helm.tests.chart_rendering import documents
 from helm.tests.data_chart_rendering import (
     CHART,
     CI_VALUES,
@@ -107,9 +108,7 @@ def test_the_local_cluster_runs_no_elasticsearch_and_no_mail_sink():
 
 
 def test_the_services_the_app_chart_relies_on():
-    completed = template(settings=("smtp.enabled=true",))
-    assert completed.returncode == 0, completed.stderr
-    documents = [d for d in yaml.safe_load_all(completed.stdout) if d]
+    manifests = documents(template(settings=("smtp.enabled=true",)))
     ports = {
         ("hearth-data-kafka", 9092),
         ("hearth-data-kafka-headless", 9092),
@@ -122,14 +121,14 @@ def test_the_services_the_app_chart_relies_on():
     }
     services = {
         (d["metadata"]["name"], port["port"])
-        for d in documents
+        for d in manifests
         if d["kind"] == "Service"
         for port in d["spec"]["ports"]
     }
     assert ports <= services
-    postgres = named(documents, "Service", "hearth-data-postgres")
+    postgres = named(manifests, "Service", "hearth-data-postgres")
     assert postgres["spec"]["selector"]["role"] == "primary"  # Patroni's label on the leader
-    replicas = named(documents, "Service", "hearth-data-postgres-replicas")
+    replicas = named(manifests, "Service", "hearth-data-postgres-replicas")
     assert replicas["spec"]["selector"]["role"] == "replica"
 
 
