@@ -148,9 +148,19 @@ def synthetic(n: int) -> tuple[str, int, dict]:
     return envelope.aggregate_id, 1, index.document(snapshot)
 
 
-def bulk_load(target: str, count: int) -> None:
+def bulk_load(target: str, count: int) -> int:
+    """`count` more listings, then the index as a live one settles: refreshed, its
+    merges done. Returns how many segments it has then (a query pays per segment)."""
+    es = index.writer()
+    es.indices.put_settings(index=target, settings={"refresh_interval": "-1"})
     index.bulk_put(target, (synthetic(n) for n in range(count)))
-    index.writer().indices.refresh(index=target)
+    es.indices.put_settings(index=target, settings={"refresh_interval": "1s"})
+    es.indices.refresh(index=target)
+    while True:
+        stats = es.indices.stats(index=target, metric="merge,segments")["_all"]["primaries"]
+        if not stats["merges"]["current"]:
+            return stats["segments"]["count"]
+        time.sleep(1)
 
 
 def query_mix() -> list[selectors.ListingQuery]:
@@ -168,16 +178,23 @@ def query_mix() -> list[selectors.ListingQuery]:
     return queries
 
 
-def query_p99(queries: int) -> tuple[float, float]:
+KINDS = ("text", "radius", "rent")  # query_mix's order
+
+
+def query_p99(queries: int) -> tuple[float, float, dict[str, float]]:
+    """p50 and p99 of the mix, and the p99 of each kind in it."""
     mix = query_mix()
     for query in mix:  # warm caches alike at both sizes
         selectors.listings_search(query)
-    timings = []
+    timings: list[float] = []
+    by_kind: dict[str, list[float]] = {kind: [] for kind in KINDS}
     for n in range(queries):
         started = time.perf_counter()
         selectors.listings_search(mix[n % len(mix)])
         timings.append(time.perf_counter() - started)
-    return percentile(timings, 50), percentile(timings, 99)
+        by_kind[KINDS[n % len(KINDS)]].append(timings[-1])
+    kinds = {kind: percentile(times, 99) for kind, times in by_kind.items()}
+    return percentile(timings, 50), percentile(timings, 99), kinds
 
 
 def reindex_throughput(topic: str, events: int) -> rebuild.Report:
@@ -219,16 +236,18 @@ def main() -> None:
         )
 
         target = index.aliased_indices()[0]
-        bulk_load(target, args.small)
-        small = query_p99(args.queries)
-        bulk_load(target, args.large - args.small)
-        large = query_p99(args.queries)
-        print(
-            f"query at {args.small:,}: p50 {small[0] * 1000:.1f} ms, p99 {small[1] * 1000:.1f} ms"
-        )
-        print(
-            f"query at {args.large:,}: p50 {large[0] * 1000:.1f} ms, p99 {large[1] * 1000:.1f} ms"
-        )
+        measured = []
+        for size, more in ((args.small, args.small), (args.large, args.large - args.small)):
+            segments = bulk_load(target, more)
+            selectors.index_size.forget()  # the sample's share follows the new size
+            measured.append(query_p99(args.queries))
+            p50, p99, kinds = measured[-1]
+            per_kind = ", ".join(f"{kind} {p * 1000:.1f}" for kind, p in kinds.items())
+            print(
+                f"query at {size:,} ({segments} segments): p50 {p50 * 1000:.1f} ms, "
+                f"p99 {p99 * 1000:.1f} ms (p99 by kind: {per_kind} ms)"
+            )
+        small, large = measured
         print(f"p99 ratio {args.large:,} / {args.small:,}: {large[1] / small[1]:.2f}x")
 
         report = reindex_throughput(topic, args.reindex_events)

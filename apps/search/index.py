@@ -90,6 +90,10 @@ def index_settings() -> dict[str, Any]:
         # first search then waits): a change is searchable within about a second.
         "refresh_interval": "1s",
         "max_result_window": settings.SEARCH_MAX_RESULT_WINDOW,
+        # Fewer, larger segments than the default 10 per tier: a query pays per segment
+        # (fuzzy terms expanded, the facets' sample drawn in each), and listings are
+        # read far more often than written (docs/search.md "What a query costs").
+        "merge.policy.segments_per_tier": settings.SEARCH_SEGMENTS_PER_TIER,
     }
 
 

@@ -3,24 +3,34 @@ index behind the alias.
 
 Only published listings are in the index (apps.search.services), so nothing here
 filters on status. Every query is bounded: a page of at most 50, never past the
-index's result window (search_after goes deeper), and the client's timeout.
+index's result window (search_after goes deeper), and the client's timeout. Its
+work is bounded too, whatever the index holds: matches counted up to a limit, facets
+from a sample past it, and sorts Elasticsearch can stop early (docs/search.md "What
+a query costs").
 """
 
 import base64
 import json
+import math
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from elasticsearch import BadRequestError, NotFoundError
+from django.conf import settings
+from elasticsearch import NotFoundError
 
 from apps.search import index
+from kernel.events.consumer import StoreUnavailable
 
 # Rent buckets of the price facet, in the listing's currency units.
 PRICE_BUCKETS = ((None, 500), (500, 1000), (1000, 1500), (1500, 2000), (2000, 3000), (3000, None))
 FACET_SIZE = 20
 SUGGESTIONS = 8
+SAMPLE_SEED = 17  # the same sample for the same query: counts do not flicker between pages
+EARTH_MEAN_RADIUS_KM = 6371.0088
+DISTANCE_PIVOT_KM = 10  # any positive pivot orders alike; it only scales the score
 
 # sort value -> Elasticsearch sort; the id breaks ties, so search_after is exact.
 SORTS: dict[str, list[Any]] = {
@@ -31,7 +41,9 @@ SORTS: dict[str, list[Any]] = {
     "oldest": [{"published_at": "asc"}],
     "available_from": [{"available_from": "asc"}],
     "-available_from": [{"available_from": "desc"}],
-    "distance": [],  # from the point asked about: see _sort
+    # The score is the distance's alone (see _query): nearest first, and Elasticsearch
+    # skips listings that cannot make the page, which a _geo_distance sort cannot.
+    "distance": ["_score"],
 }
 TIEBREAK = {"id": "asc"}
 
@@ -71,42 +83,139 @@ def decode_cursor(token: str) -> list[Any]:
 
 
 def sort_length(sort: str) -> int:
-    return len(SORTS[sort]) + (1 if sort == "distance" else 0) + 1
+    return len(SORTS[sort]) + 1
 
 
 def listings_search(query: ListingQuery) -> dict[str, Any]:
+    """A page of listings, the number found and the facets, at a cost bounded by
+    SEARCH_EXACT_COUNT_LIMIT and SEARCH_FACET_SAMPLE_SIZE rather than by the matches.
+
+    One _msearch carries the page and the facets. The page counts its matches only up
+    to the limit, so Elasticsearch may skip listings that cannot reach it. The facets
+    come from a random sample once the index outgrows twice the sample; when the page
+    then turns out to have matched no more than the limit, the facets are counted
+    again over those few matches, exactly.
+    """
+    probability = _sample_probability()
+    page, facets = _msearch([_page_body(query), _facets_body(query, probability)])
+    if page is None:
+        return {
+            "count": 0,
+            "exact": True,
+            "results": [],
+            "facets": _read_facets(None),
+            "search_after": None,
+        }
+    total = page["hits"]["total"]
+    if probability == 1:  # a small index: everything counted
+        count, aggregations, exact = facets["hits"]["total"]["value"], facets["aggregations"], True
+    elif total["relation"] == "eq":  # a big index but few matches: those, exactly
+        recount = _msearch([_facets_body(query, 1)])[0]
+        count, aggregations, exact = total["value"], recount["aggregations"], True
+    else:
+        # The sampler's own doc_count is the sample's size; its buckets' are scaled up.
+        aggregations, exact = facets["aggregations"]["sample"], False
+        count = max(_about(aggregations["doc_count"] / probability), total["value"])
+    hits = page["hits"]["hits"]
+    full_page = len(hits) == query.page_size
+    return {
+        "count": count,
+        "exact": exact,
+        "results": [_found(hit, query) for hit in hits],
+        "facets": _read_facets(aggregations, exact=exact),
+        "search_after": encode_cursor(hits[-1]["sort"]) if hits and full_page else None,
+    }
+
+
+def _page_body(query: ListingQuery) -> dict[str, Any]:
     body: dict[str, Any] = {
         "query": _query(query),
         "sort": _sort(query),
         "size": query.page_size,
-        "track_total_hits": True,
-        "aggs": _facets(),
+        "track_total_hits": settings.SEARCH_EXACT_COUNT_LIMIT,
     }
     if query.search_after is not None:
         body["search_after"] = query.search_after
     else:
         body["from"] = (query.page - 1) * query.page_size
-    response = _search(body)
-    if response is None:
-        return {"count": 0, "results": [], "facets": _read_facets(None), "search_after": None}
-    hits = response["hits"]["hits"]
-    results = []
-    for hit in hits:
-        listing = dict(hit["_source"])
-        for internal in ("city_key", "location", "suggest"):
-            listing.pop(internal, None)
-        listing.setdefault("images", [])  # indexed before photo events were consumed
-        distance = hit["sort"][0] if query.sort == "distance" else None
-        if isinstance(distance, float):  # "Infinity" for a listing without a location
-            listing["distance_km"] = round(distance, 3)
-        results.append(listing)
-    full_page = len(hits) == query.page_size
+    return body
+
+
+def _facets_body(query: ListingQuery, probability: float) -> dict[str, Any]:
+    body: dict[str, Any] = {"query": _query(query), "size": 0}
+    if probability == 1:  # a small index: exact facets and an exact count are cheap
+        return {**body, "track_total_hits": True, "aggs": _facets()}
+    sample = {"probability": probability, "seed": SAMPLE_SEED}
     return {
-        "count": response["hits"]["total"]["value"],
-        "results": results,
-        "facets": _read_facets(response["aggregations"]),
-        "search_after": encode_cursor(hits[-1]["sort"]) if hits and full_page else None,
+        **body,
+        "track_total_hits": False,
+        "aggs": {"sample": {"random_sampler": sample, "aggs": _facets()}},
     }
+
+
+def _found(hit: dict[str, Any], query: ListingQuery) -> dict[str, Any]:
+    listing = dict(hit["_source"])
+    location = listing.pop("location", None)
+    for internal in ("city_key", "suggest"):
+        listing.pop(internal, None)
+    listing.setdefault("images", [])  # indexed before photo events were consumed
+    if query.sort == "distance" and location is not None:
+        listing["distance_km"] = round(
+            _arc_km(query.lat, query.lon, location["lat"], location["lon"]), 3
+        )
+    return listing
+
+
+def _arc_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine, on the mean radius Elasticsearch's geo_distance uses."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_MEAN_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+class _IndexSize:
+    """How many listings the alias holds, counted at most once a minute per process:
+    the sample's probability follows it, and it changes slowly."""
+
+    TTL_SECONDS = 60
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Count again at the next query (after a bulk load, say)."""
+        self.alias, self.count, self.counted_at = "", 0, -math.inf
+
+    def __call__(self) -> int:
+        if self.alias != index.alias() or time.monotonic() - self.counted_at > self.TTL_SECONDS:
+            with index.guarded():
+                try:
+                    count = index.client().count(index=index.alias())["count"]
+                except NotFoundError:
+                    count = 0
+            self.alias, self.count, self.counted_at = index.alias(), count, time.monotonic()
+        return self.count
+
+
+index_size = _IndexSize()
+
+
+def _sample_probability() -> float:
+    """1 (every match counted) until the index holds twice the sample, since
+    Elasticsearch samples at most half; then the share that visits about
+    SEARCH_FACET_SAMPLE_SIZE listings of the index, whatever the query matches."""
+    probability = settings.SEARCH_FACET_SAMPLE_SIZE / max(index_size(), 1)
+    return 1 if probability >= 0.5 else probability
+
+
+def _about(estimate: float) -> int:
+    """An estimate to two significant figures: no more precise than a sample is."""
+    if estimate < 1:
+        return 0
+    return int(float(f"{estimate:.2g}"))
 
 
 def listing_suggestions(prefix: str) -> list[dict[str, str]]:
@@ -152,12 +261,31 @@ def _search(body: dict[str, Any]) -> dict[str, Any] | None:
             return index.client().search(index=index.alias(), **body).body
         except NotFoundError:
             return None
-        except BadRequestError as error:
+
+
+def _msearch(bodies: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """The responses in order; None for each while there is no index yet."""
+    searches: list[dict[str, Any]] = []
+    for body in bodies:
+        searches += [{"index": index.alias()}, body]
+    with index.guarded():
+        responses = index.client().msearch(searches=searches)["responses"]
+    answers: list[dict[str, Any] | None] = []
+    for body, response in zip(bodies, responses, strict=True):
+        status = response.get("status", 200)
+        if status == 404:
+            answers.append(None)
+        elif status == 400 and "search_after" in body:
             # Every other part of the query is validated before it is sent: only a
             # cursor's values, which the caller may have forged, can still be refused.
-            if "search_after" in body:
-                raise CursorRefused("Not a cursor this API gave.") from error
-            raise
+            raise CursorRefused("Not a cursor this API gave.")
+        elif status in (401, 403, 429) or status >= 500:
+            raise StoreUnavailable(f"Elasticsearch: {status} {response.get('error')}")
+        elif "error" in response:
+            raise ValueError(f"Elasticsearch refused a search: {response['error']}")
+        else:
+            answers.append(response)
+    return answers
 
 
 def _query(query: ListingQuery) -> dict[str, Any]:
@@ -218,13 +346,25 @@ def _query(query: ListingQuery) -> dict[str, Any]:
                 }
             }
         )
+    if query.sort == "distance":
+        # The words filter, the distance scores: pivot / (pivot + distance), falling
+        # with the distance, so the best score is the nearest; a listing without a
+        # location scores 0 and comes last.
+        nearness = {
+            "distance_feature": {
+                "field": "location",
+                "origin": {"lat": query.lat, "lon": query.lon},
+                "pivot": f"{query.radius_km or DISTANCE_PIVOT_KM}km",
+            }
+        }
+        # A filter, if only match_all: a bool of nothing but an optional clause would
+        # require it, and drop the listings without a location.
+        required = filters + must or [{"match_all": {}}]
+        return {"bool": {"filter": required, "should": [nearness]}}
     return {"bool": {"must": must or [{"match_all": {}}], "filter": filters}}
 
 
 def _sort(query: ListingQuery) -> list[Any]:
-    if query.sort == "distance":
-        point = {"lat": query.lat, "lon": query.lon}
-        return [{"_geo_distance": {"location": point, "order": "asc", "unit": "km"}}, TIEBREAK]
     return [*SORTS[query.sort], TIEBREAK]
 
 
@@ -249,12 +389,15 @@ def _bucket_key(low: int | None, high: int | None) -> str:
     return f"{low or 0}-{high}" if high else f"{low}+"
 
 
-def _read_facets(aggregations: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+def _read_facets(
+    aggregations: dict[str, Any] | None, *, exact: bool = True
+) -> dict[str, list[dict[str, Any]]]:
     if aggregations is None:
         return {"city": [], "bedrooms": [], "pets_allowed": [], "price": []}
+    count = (lambda bucket: bucket["doc_count"]) if exact else (lambda b: _about(b["doc_count"]))
 
     def terms(name: str, key=lambda bucket: bucket["key"]) -> list[dict[str, Any]]:
-        return [{"value": key(b), "count": b["doc_count"]} for b in aggregations[name]["buckets"]]
+        return [{"value": key(b), "count": count(b)} for b in aggregations[name]["buckets"]]
 
     return {  # every value a string, as the query parameter that selects it
         "city": terms("city"),
@@ -265,7 +408,7 @@ def _read_facets(aggregations: dict[str, Any] | None) -> dict[str, list[dict[str
                 "value": bucket["key"],
                 "min": bucket.get("from"),
                 "max": bucket.get("to"),
-                "count": bucket["doc_count"],
+                "count": count(bucket),
             }
             for bucket in aggregations["price"]["buckets"]
         ],

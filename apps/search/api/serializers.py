@@ -211,9 +211,13 @@ class FacetsSerializer(serializers.Serializer):
 
 
 class ListingSearchResultSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Listings matched")
+    exact = serializers.BooleanField(
+        help_text="False when count and facets are estimates from a random sample, to two "
+        "significant figures: past 10,000 matches (by default) in a big index"
+    )
     results = FoundListingSerializer(many=True)
-    facets = FacetsSerializer(help_text="Counts over every listing the filters match")
+    facets = FacetsSerializer(help_text="Counts over the listings the filters match")
     search_after = serializers.CharField(
         allow_null=True, help_text="Pass it back for the next page; null on the last"
     )
