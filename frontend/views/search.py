@@ -41,6 +41,8 @@ def home(request):
         data["next"] = number * SEARCH_PAGE_SIZE < min(data["count"], SEARCH_WINDOW)
     context["listings"] = data["results"]
     context["facets"] = facet_links(request, data["facets"]) if "facets" in data else None
+    # Past some thousands of matches search estimates from a sample (docs/search.md).
+    context["estimated"] = data.get("exact") is False
     context["pagination"] = Pagination.of(
         request, data, page=number, page_size=SEARCH_PAGE_SIZE, max_results=SEARCH_WINDOW
     )
