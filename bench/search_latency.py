@@ -154,7 +154,8 @@ def bulk_load(target: str, count: int) -> int:
     es = index.writer()
     es.indices.put_settings(index=target, settings={"refresh_interval": "-1"})
     index.bulk_put(target, (synthetic(n) for n in range(count)))
-    es.indices.put_settings(index=target, settings={"refresh_interval": "1s"})
+    live = {"refresh_interval": index.index_settings()["refresh_interval"]}
+    es.indices.put_settings(index=target, settings=live)
     es.indices.refresh(index=target)
     while True:
         stats = es.indices.stats(index=target, metric="merge,segments")["_all"]["primaries"]

@@ -122,8 +122,14 @@ def alias() -> str:
 def unavailable(error: Exception) -> bool:
     """Elasticsearch cannot take the request now, through no fault of the request."""
     if isinstance(error, ApiError):
-        return error.meta.status in (401, 403, 429) or error.meta.status >= 500
+        return unavailable_status(error.meta.status)
     return isinstance(error, TransportError)  # connection refused, timeout
+
+
+def unavailable_status(status: int) -> bool:
+    """An answer's status (a whole request's, or one of an _msearch's) that is
+    Elasticsearch's fault or our credentials', not the request's."""
+    return status in (401, 403, 429) or status >= 500
 
 
 class guarded:

@@ -279,7 +279,7 @@ def _msearch(bodies: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
             # Every other part of the query is validated before it is sent: only a
             # cursor's values, which the caller may have forged, can still be refused.
             raise CursorRefused("Not a cursor this API gave.")
-        elif status in (401, 403, 429) or status >= 500:
+        elif index.unavailable_status(status):
             raise StoreUnavailable(f"Elasticsearch: {status} {response.get('error')}")
         elif "error" in response:
             raise ValueError(f"Elasticsearch refused a search: {response['error']}")
