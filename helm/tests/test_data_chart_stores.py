@@ -26,15 +26,21 @@ def _statefulset(documents, store):
     return named(documents, "StatefulSet", f"hearth-data-{store}")
 
 
-def _enabled(values) -> list[str]:
-    """The stores a values file keeps (the local cluster has no Elasticsearch)."""
+def _replicated(values) -> list[str]:
+    """The stores a values file keeps as a set of three (the local cluster's
+    Elasticsearch is a single node)."""
     settings = yaml.safe_load(values.read_text()) if values else {}
-    return [s for s in STORES if (settings.get(s) or {}).get("enabled", True)]
+    return [
+        s
+        for s in STORES
+        if (settings.get(s) or {}).get("enabled", True)
+        and (settings.get(s) or {}).get("replicas", 3) == 3
+    ]
 
 
 @pytest.mark.parametrize(
     ("values", "store"),
-    [(values, store) for values in ALL_VALUES for store in _enabled(values)],
+    [(values, store) for values in ALL_VALUES for store in _replicated(values)],
     ids=lambda v: (v.name if v else "defaults") if not isinstance(v, str) else v,
 )
 def test_three_members_one_per_node_spread_over_zones_at_most_one_down(values, store):
@@ -97,14 +103,19 @@ def test_only_patroni_mounts_an_api_token():
         assert role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}]
 
 
-def test_the_local_cluster_runs_no_elasticsearch_and_no_mail_sink():
-    """Elasticsearch cannot start there (the machine's open-file cap, local-values.yaml),
-    and mail goes to the host's sink, which outlives any node."""
-    kinds = {
-        (d["kind"], d["metadata"]["name"]) for d in rendered(CHART / "ci" / "local-values.yaml")
-    }
+def test_the_local_cluster_runs_one_single_node_elasticsearch_and_no_mail_sink():
+    """A node of a set cannot start there (the machine's open-file cap,
+    local-values.yaml), a single node can; mail goes to the host's sink, which
+    outlives any node."""
+    documents = rendered(CHART / "ci" / "local-values.yaml")
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
     assert ("StatefulSet", "hearth-data-kafka") in kinds
-    assert not {name for _, name in kinds if "elasticsearch" in name or "smtp" in name}
+    assert not {name for _, name in kinds if "smtp" in name}
+    single = _statefulset(documents, "elasticsearch")["spec"]
+    assert single["replicas"] == 1
+    assert env_of(single["template"]["spec"]["containers"][0])["SINGLE_NODE"] == "true"
+    a_set = _statefulset(rendered(None), "elasticsearch")["spec"]["template"]["spec"]
+    assert "SINGLE_NODE" not in env_of(a_set["containers"][0])
 
 
 def test_the_services_the_app_chart_relies_on():
