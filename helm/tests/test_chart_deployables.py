@@ -87,6 +87,20 @@ def test_relay_runs_twice_and_beat_once():
             assert beat["strategy"] == {"type": "Recreate"}
 
 
+def test_a_slow_web_pod_leaves_the_service_long_before_it_is_restarted():
+    # Slowness is readiness' business; liveness restarts only a pod that has not
+    # answered for a minute (a restart under CPU overload adds a boot to it).
+    deployments = by_name(rendered(), "Deployment")
+    for name in SERVICES:
+        container = pod_spec(deployments[f"hearth-{name}-web"])["containers"][0]
+        live, ready = container["livenessProbe"], container["readinessProbe"]
+        assert live["httpGet"]["path"] == "/healthz"
+        assert live["periodSeconds"] * live["failureThreshold"] >= 60
+        assert live["timeoutSeconds"] >= 10
+        unready_after = ready["periodSeconds"] * ready["failureThreshold"]
+        assert unready_after < live["periodSeconds"] * live["failureThreshold"]
+
+
 def test_each_deployable_is_given_its_callees_addresses():
     configs = by_name(rendered(), "ConfigMap")
     for name, service in SERVICES.items():
