@@ -61,6 +61,9 @@ def test_swagger_ui_renders_the_schema_under_the_policy(watched: Page, context):
 
 
 def test_the_admin_works_under_the_policy(watched: Page):
+    # A listing of its own to open: a fresh platform (a new cluster) has no other.
+    landlord = Api().new_user(role="landlord", name="Lena Listed", password=PASSWORD)
+    landlord.create_listing()
     email = f"ops-{uuid.uuid4().hex[:8]}@example.test"
     create_staff_account(email=email, password=PASSWORD, full_name="Olga Operations")
     watched.goto("/admin/listings/login/")
