@@ -1,5 +1,6 @@
 """python -m devstack.chaos: load, kills, per-kill figures, loss checks (see
-devstack.chaos for the definitions). Exits 1 when a target is missed."""
+devstack.chaos for the definitions). Exits 1 when a target is missed (with --gate
+losses: when a loss check fails)."""
 
 import argparse
 import os
@@ -121,6 +122,14 @@ def arguments(argv: list[str]) -> argparse.Namespace:
         help="seconds the loss checks wait for events and emails",
     )
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--gate",
+        choices=("all", "losses"),
+        default="all",
+        help="which targets set the exit status: all of them, or the loss checks alone "
+        "(CI's node kill on this 2-core machine, whose latency and recovery figures are "
+        "printed but cannot be met here: docs/resilience.md)",
+    )
     args = parser.parse_args(argv)
     cluster = args.target == "cluster"
     args.base_url = args.base_url or (CLUSTER_URL if cluster else GATEWAY)
@@ -209,8 +218,12 @@ def main(argv: list[str]) -> int:
         writes=recorder.to_json()["writes"],
     )
     print(f"\nJSON: {out}")
-    passed = all(r.passed for r in rows) and all(c.passed for c in results)
+    losses_ok = all(c.passed for c in results)
+    passed = all(r.passed for r in rows) and losses_ok
     print("chaos: every target met" if passed else "chaos: a target was missed")
+    if args.gate == "losses":
+        print("chaos: gated on the loss checks: " + ("all held" if losses_ok else "one failed"))
+        return 0 if losses_ok else 1
     return 0 if passed else 1
 
 
