@@ -128,6 +128,13 @@ def test_one_trace_holds_an_application_from_the_gateway_to_smtp(api: Api, mailb
                 ("notifications", "CONSUMER"),
             }
             <= kinds
+            # The event consumer's span, not only the Celery worker's (also a CONSUMER).
+            and any(
+                span["localEndpoint"]["serviceName"] == "notifications"
+                and span.get("kind") == "CONSUMER"
+                and span.get("tags", {}).get("hearth.process") == "consumer"
+                for span in spans
+            )
         )
 
     spans = wait_for_trace(trace_id, complete)
