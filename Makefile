@@ -68,10 +68,10 @@ CLUSTER_ENV := HEARTH_BASE_URL=https://hearth.local:30443 \
 # Requests a second: what three nodes sharing two cores serve with room to spare.
 CHAOS_RATE ?= 5
 
-# The journeys through the cluster's Ingress, then one node killed under load: CI's
-# cluster stage. The kill fails the stage when a loss check fails (a write, event or
-# email lost, a duplicate); its latency and recovery are printed, not gated, since
-# three nodes on two cores cannot meet them (docs/resilience.md).
+# The journeys through the cluster's Ingress, then one node killed under load: the
+# cluster stage CI is to run. The kill fails the stage when a loss check fails (a
+# write, event or email lost, a duplicate); its latency and recovery are printed, not
+# gated, since three nodes on two cores cannot meet them (docs/resilience.md).
 cluster-test:
 	$(CLUSTER_ENV) $(VENV)/python devstack/run_tests.py e2e
 	$(VENV)/python -m devstack.chaos --target cluster --rate $(CHAOS_RATE) --gate losses \
