@@ -14,7 +14,6 @@ total_rss) and each host process's VmRSS. The whole machine's CPU and used memor
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -22,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devstack.cluster.topology import BIN, CGROUP_PARENT, CGROUP_ROOT, KUBECONFIG, NODES, PIDS
+from devstack.cluster.control_plane import kubectl
+from devstack.cluster.topology import CGROUP_PARENT, CGROUP_ROOT, NODES, PIDS
 
 CPUACCT = CGROUP_ROOT / "cpuacct"
 MEMORY = CGROUP_ROOT / "memory"
@@ -32,12 +32,9 @@ NODE_DAEMONS = "node daemons (kubelet, kube-proxy, containerd, shims)"
 
 def pod_names() -> dict[str, tuple[str, str]]:
     """pod uid -> (namespace/name, the group it is summed into)."""
-    listing = subprocess.run(
-        [str(BIN / "kubectl"), "--kubeconfig", str(KUBECONFIG), "get", "pods", "-A", "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listing = kubectl("get", "pods", "-A", "-o", "json")
+    if listing.returncode != 0:
+        raise SystemExit(f"kubectl get pods: {listing.stderr.strip()}")
     names = {}
     for pod in json.loads(listing.stdout)["items"]:
         meta = pod["metadata"]
@@ -46,8 +43,8 @@ def pod_names() -> dict[str, tuple[str, str]]:
         component = labels.get("app.kubernetes.io/component")
         if component and component not in group:
             group = f"{group}-{component}"
-        names[meta["uid"].replace("-", "_")] = (f"{meta['namespace']}/{meta['name']}", group)
-        names[meta["uid"]] = names[meta["uid"].replace("-", "_")]
+        # The kubelet's cgroupfs driver names a pod's cgroup pod<uid>.
+        names[meta["uid"]] = (f"{meta['namespace']}/{meta['name']}", group)
     return names
 
 
@@ -58,7 +55,7 @@ def cgroup_usage() -> dict[str, tuple[int, int]]:
         system = node.system_cgroup.lstrip("/")
         usage[f"{node.name} daemons"] = _read(system)
         for qos in (CPUACCT / node.pods_cgroup.lstrip("/")).rglob("pod*"):
-            if not qos.is_dir() or not qos.name.startswith("pod"):
+            if not qos.is_dir():
                 continue
             relative = str(qos.relative_to(CPUACCT))
             usage[f"pod:{node.name}:{qos.name[3:]}"] = _read(relative)

@@ -125,7 +125,6 @@ def test_one_trace_holds_an_application_from_the_gateway_to_smtp(api: Api, mailb
                 ("listings", "SERVER"),
                 ("applications", "SERVER"),
                 ("applications", "PRODUCER"),  # the relay's send
-                ("notifications", "CONSUMER"),
             }
             <= kinds
             # The event consumer's span, not only the Celery worker's (also a CONSUMER).

@@ -127,8 +127,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
         choices=("all", "losses"),
         default="all",
         help="which targets set the exit status: all of them, or the loss checks alone "
-        "(CI's node kill on this 2-core machine, whose latency and recovery figures are "
-        "printed but cannot be met here: docs/resilience.md)",
+        "(make cluster-test's node kill on this 2-core machine, whose latency and recovery "
+        "figures are printed but cannot be met here: docs/resilience.md)",
     )
     args = parser.parse_args(argv)
     cluster = args.target == "cluster"
