@@ -29,9 +29,22 @@ class SessionExpired(Exception):
     """The API refused the session's token (401): the user must sign in again."""
 
 
+# Signing in, registering and resetting a password hash it (PBKDF2, about a quarter
+# of a second of CPU by design), several times longer on a busy pod, and the
+# visitor is waiting for exactly that answer: a page's 2 s read turned sign-ins
+# into "unavailable" while a new cluster's pods started.
+CREDENTIAL_TIMEOUT = (0.5, 8.0)
+
+
 @cache
 def api(service: str) -> ServiceClient:
     return ServiceClient(service, timeout=PAGE_TIMEOUT, retries=1)
+
+
+@cache
+def credentials() -> ServiceClient:
+    """Accounts, for the calls that check or set a password; on accounts' breaker."""
+    return ServiceClient(ACCOUNTS, timeout=CREDENTIAL_TIMEOUT, retries=1)
 
 
 def as_user(request) -> dict:

@@ -4,6 +4,7 @@ own users, so tests do not depend on each other or on the demo data."""
 
 import re
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from django.test import Client
 
 from devstack.api_client import Api
+from frontend.api import PAGE_TIMEOUT, credentials
 from frontend.api import api as api_client
 from kernel.http import breaker
 
@@ -115,6 +117,7 @@ def _closed_port() -> int:
 
 def _fresh_clients() -> None:
     api_client.cache_clear()
+    credentials.cache_clear()
     breaker.cache_clear()
 
 
@@ -130,6 +133,60 @@ def down(settings):
         _fresh_clients()
 
     yield stop
+    _fresh_clients()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            target.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        target.close()
+
+
+def _delaying_proxy(upstream: tuple[str, int], delay: float) -> socket.socket:
+    """A TCP proxy to the real deployable that holds each connection's first bytes
+    for `delay` seconds: a context that is up, but slow to answer."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                downstream, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed: the test is over
+            first = downstream.recv(65536)
+            time.sleep(delay)
+            server = socket.create_connection(upstream)
+            server.sendall(first)
+            threading.Thread(target=_pipe, args=(server, downstream), daemon=True).start()
+            threading.Thread(target=_pipe, args=(downstream, server), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+@pytest.fixture
+def slow(settings):
+    """Make a context answer `delay` seconds late: its URL points at a delaying proxy."""
+    listeners = []
+
+    def delay(service: str, seconds: float) -> None:
+        url = settings.HEARTH_SERVICE_URLS[service]
+        host, port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        listener = _delaying_proxy((host, int(port)), seconds)
+        listeners.append(listener)
+        settings.HEARTH_SERVICE_URLS = {
+            **settings.HEARTH_SERVICE_URLS,
+            service: f"http://127.0.0.1:{listener.getsockname()[1]}",
+        }
+        _fresh_clients()
+
+    yield delay
+    for listener in listeners:
+        listener.close()
     _fresh_clients()
 
 
@@ -184,6 +241,17 @@ def test_sign_in_goes_to_next_and_a_landlord_starts_on_the_dashboard(client):
         "/signin", {"email": email, "password": PASSWORD, "next": "/notifications"}
     )
     assert response["Location"] == "/notifications"
+
+
+def test_a_sign_in_waits_for_a_password_check_slower_than_a_pages_read(client, slow):
+    """A busy accounts pod hashes a password in seconds: the visitor is signed in,
+    not told that accounts is unavailable."""
+    email = _email("renter")
+    Api().register(email=email, password=PASSWORD, full_name="Pat Patient", role="renter")
+    slow("accounts", PAGE_TIMEOUT[1] + 1.0)
+    response = client.post("/signin", {"email": email, "password": PASSWORD})
+    assert response.status_code == 302, _text(response)
+    assert response["Location"] == "/"
 
 
 def test_sign_in_never_redirects_off_site(client):

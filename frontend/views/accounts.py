@@ -5,7 +5,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from frontend.api import ACCOUNTS, api, as_user, checked, forwarded_for, retry_after_message
+from frontend.api import (
+    ACCOUNTS,
+    api,
+    as_user,
+    checked,
+    credentials,
+    forwarded_for,
+    retry_after_message,
+)
 from frontend.forms import SignInForm, SignUpForm, add_api_errors
 from frontend.pages import page, safe_next, unavailable_message
 from frontend.session import SignedInUser, sign_in, sign_out
@@ -25,7 +33,7 @@ NOT_SIGNED_UP = (
 
 
 def _token_pair(request, email: str, password: str):
-    return api(ACCOUNTS).post(
+    return credentials().post(
         "/api/v1/auth/token",
         json={"email": email, "password": password},
         anonymous=True,
@@ -41,7 +49,7 @@ def sign_up(request):
         data = form.cleaned_data
         try:
             answer = checked(
-                api(ACCOUNTS).post(
+                credentials().post(
                     "/api/v1/accounts/register",
                     json=data,
                     anonymous=True,

@@ -7,7 +7,7 @@ the page sends no Referer anywhere (Referrer-Policy: no-referrer)."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from frontend.api import ACCOUNTS, api, checked, forwarded_for, retry_after_message
+from frontend.api import checked, credentials, forwarded_for, retry_after_message
 from frontend.forms import ForgotPasswordForm, ResetPasswordForm, add_api_errors
 from frontend.pages import page, unavailable_message
 from kernel.http import ServiceUnavailable
@@ -22,7 +22,7 @@ def _ask_accounts(request, form, path: str, payload: dict):
     is out of reach or refused for too many tries, with the reason set on the form."""
     try:
         response = checked(
-            api(ACCOUNTS).post(path, json=payload, anonymous=True, headers=forwarded_for(request)),
+            credentials().post(path, json=payload, anonymous=True, headers=forwarded_for(request)),
             400,
             429,
         )
