@@ -8,6 +8,7 @@ exactly what losing the machine does to the processes on it.
 
 import json
 import subprocess
+import urllib.request
 
 from devstack.cluster import processes
 from devstack.cluster.build import PAUSE_ARCHIVE, PAUSE_IMAGE
@@ -230,6 +231,27 @@ def start(node: Node) -> None:
     )
     if PAUSE_IMAGE not in ctr(node, "images", "list", "--quiet").stdout.split():
         run(ctr_command(node, "images", "import", PAUSE_ARCHIVE), quiet=True)
+
+    # containerd answers `ctr version` before its CRI server has recovered its state,
+    # and a kubelet started then exits at once ("server is not initialized yet"),
+    # leaving the node NotReady for good: start it again until its health answers.
+    def kubelet_healthy() -> bool:
+        if not processes.running_pid(f"{node.name}-kubelet"):
+            _start_kubelet(node)
+            return False
+        return _answers(f"http://{node.ip}:10248/healthz")
+
+    _start_kubelet(node)
+    processes.wait_for(f"{node.name}'s kubelet", kubelet_healthy, timeout=120)
+    processes.start(
+        f"{node.name}-kube-proxy",
+        [BIN / "kube-proxy", "--config", node.directory / "kube-proxy.json"],
+        netns=node.netns,
+        cgroup=system,
+    )
+
+
+def _start_kubelet(node: Node) -> None:
     processes.start(
         f"{node.name}-kubelet",
         [
@@ -241,14 +263,16 @@ def start(node: Node) -> None:
             f"--node-labels=topology.kubernetes.io/zone={node.zone},hearth.io/node={node.name}",
         ],
         netns=node.netns,
-        cgroup=system,
+        cgroup=node.system_cgroup,
     )
-    processes.start(
-        f"{node.name}-kube-proxy",
-        [BIN / "kube-proxy", "--config", node.directory / "kube-proxy.json"],
-        netns=node.netns,
-        cgroup=system,
-    )
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def kill(node: Node) -> int:
