@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "kernel.http_security.RequestHygieneMiddleware",
     "kernel.http_security.NoStoreMiddleware",
+    "kernel.db.outage.DatabaseOutageMiddleware",  # a failover is a 503, not a 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -414,6 +415,17 @@ def _settings_for(service: Service, *, apps: list[str]) -> dict[str, Any]:
                     # table, django_migrations included, land there and not in public.
                     "options": f"-c search_path={service.db_schema}",
                     "connect_timeout": 3,
+                    # A primary that vanished without a FIN or RST (its node cut off, or
+                    # killed with the pod's network left up) would hold each connection's
+                    # thread until the kernel's ~15-minute retransmission limit: a query
+                    # with unacknowledged bytes fails after 5 s, and an idle pooled
+                    # connection is probed after 10 s and dropped after three missed
+                    # probes, so the next request reconnects to the promoted standby.
+                    "tcp_user_timeout": 5000,
+                    "keepalives": 1,
+                    "keepalives_idle": 10,
+                    "keepalives_interval": 3,
+                    "keepalives_count": 3,
                 },
                 "TEST": {"NAME": env("DATABASE_TEST_NAME", "hearth_test")},
             }

@@ -4,12 +4,15 @@ middleware, and the security headers."""
 
 import io
 import json
+import socket
 
 import pytest
+from django.db import connection
 from django.test import Client
 from rest_framework.exceptions import ParseError
 
 from kernel.api.parsers import MAX_DEPTH, JSONParser, PayloadTooLarge
+from kernel.db.outage import RETRY_AFTER_SECONDS, UNAVAILABLE
 
 pytestmark = pytest.mark.urls("kernel.tests.hardening_urls")
 
@@ -121,6 +124,24 @@ def test_an_unhandled_exception_is_a_json_500_without_the_traceback():
         assert _json_error(response, 500) == {"detail": "A server error occurred."}
         assert b"hunter2" not in response.content
         assert b"Traceback" not in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_refuses_connections_is_a_503_to_retry(monkeypatch):
+    # What a failover looks like to a web pod: its next connection is refused. A port
+    # bound but not listening refuses at once, as a stopped primary's address does.
+    client = Client(raise_request_exception=False)
+    assert client.post("/counting").json() == {"one": 1}
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        connection.close()
+        monkeypatch.setitem(connection.settings_dict, "PORT", str(closed.getsockname()[1]))
+        response = client.post("/counting")
+    assert _json_error(response, 503) == {"detail": UNAVAILABLE}
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    monkeypatch.undo()
+    connection.close()
+    assert client.post("/counting").json() == {"one": 1}
 
 
 def test_nested_json_through_drf_is_a_400_with_a_detail(client):
