@@ -255,8 +255,9 @@ def missing_events_sql(group: Group, schemas: list[str], since: datetime) -> str
     )
 
 
-def events_delivered(sql: SqlRunner, since: datetime, deadline_s: float) -> CheckResult:
-    groups = consumer_groups()
+def events_delivered(
+    sql: SqlRunner, groups: list[Group], since: datetime, deadline_s: float
+) -> CheckResult:
     schemas = outbox_schemas(sql)
     script = ";\n".join(missing_events_sql(g, schemas, since) for g in groups) + ";"
 
