@@ -1,24 +1,23 @@
-"""The liveness signal of the processes that serve no port: the outbox relay and the
+"""The liveness signal of the processes that serve no API: the outbox relay and the
 event consumers.
 
-Each loop touches its own file in HEARTH_HEARTBEAT_DIR on every turn. The pod's
-liveness probe runs this module, which fails when any file there is older than
-allowed, so Kubernetes restarts a loop that hung (a handler stuck on a call, a
-flush that never returns) instead of leaving it holding its partitions or the
-relay's lock. A loop that waits on purpose (a standby relay, a consumer waiting
-for its database) still beats: restarting it would not help. Unset (the local
-stack), nothing is written.
-
-    python -m kernel.health.heartbeat DIR MAX_AGE_SECONDS
+Each loop touches its own file in HEARTH_HEARTBEAT_DIR on every turn. The process's
+metrics server answers `/healthz?max_age=SECONDS` from those files
+(kernel.observability.metrics), and the pod's liveness probe asks it, so Kubernetes
+restarts a loop that hung (a handler stuck on a call, a flush that never returns)
+instead of leaving it holding its partitions or the relay's lock. A loop that waits on
+purpose (a standby relay, a consumer waiting for its database) still beats: restarting
+it would not help. The answer comes from a thread of the running process: an exec
+probe started a Python interpreter per check, which on a saturated node outlived its
+timeout, so the kubelet restarted healthy loops and added their start-up to the load.
+Unset (the local stack), nothing is written.
 """
 
 import os
-import sys
 import time
 from pathlib import Path
 
 HEARTBEAT_DIR_ENV = "HEARTH_HEARTBEAT_DIR"
-USAGE = "usage: python -m kernel.health.heartbeat DIR MAX_AGE_SECONDS"
 
 
 class Heartbeat:
@@ -50,20 +49,12 @@ def stale_loops(directory: Path, max_age_seconds: float) -> list[str] | None:
     return sorted(b.name for b in beats if now - b.stat().st_mtime > max_age_seconds)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        sys.stderr.write(f"{USAGE}\n")
-        return 2
-    directory, max_age = Path(argv[0]), float(argv[1])
-    stale = stale_loops(directory, max_age)
+def health(max_age_seconds: float) -> tuple[bool, str]:
+    """Whether every loop of this process beat within the limit, and why not."""
+    directory = Path(os.environ.get(HEARTBEAT_DIR_ENV, ""))
+    stale = stale_loops(directory, max_age_seconds) if directory.name else None
     if stale is None:
-        sys.stderr.write(f"no heartbeat in {directory} yet\n")
-        return 1
+        return False, f"no heartbeat in {directory} yet"
     if stale:
-        sys.stderr.write(f"no beat for over {max_age:.0f} s: {', '.join(stale)}\n")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+        return False, f"no beat for over {max_age_seconds:.0f} s: {', '.join(stale)}"
+    return True, "ok"

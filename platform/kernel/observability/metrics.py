@@ -7,19 +7,21 @@ when scraped.
   Requests per route come from django-prometheus's middlewares.
 - The relay, the consumers and the Celery worker each serve their own counters on
   HEARTH_METRICS_PORT (a small HTTP server thread), since they are separate pods
-  in Kubernetes; unset, they serve none.
+  in Kubernetes; unset, they serve none. The same server answers the relay's and
+  the consumers' liveness probe at /healthz (kernel.health.heartbeat).
 - What a scrape reads live from the stores: kernel.observability.live.
 """
 
 import logging
 import os
+import threading
+from socketserver import ThreadingMixIn
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import (
-    Counter,
-    Gauge,
-    Histogram,
-    start_http_server,
-)
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
+
+from kernel.health.heartbeat import health
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +57,45 @@ BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 
 
 def serve_process_metrics(process: str) -> int | None:
-    """Serve this process's metrics on HEARTH_METRICS_PORT, in a daemon thread."""
+    """Serve this process's metrics and /healthz on HEARTH_METRICS_PORT, in a daemon
+    thread."""
     port = os.environ.get("HEARTH_METRICS_PORT")
     if not port:
         return None
     host = os.environ.get("HEARTH_METRICS_HOST", "0.0.0.0")  # noqa: S104 - a pod's own port
-    start_http_server(int(port), addr=host)
+    server = make_server(
+        host, int(port), _with_health(make_wsgi_app()), _Server, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     logger.info("serving metrics", extra={"port": int(port), "hearth_process": process})
     return int(port)
+
+
+def _with_health(metrics_app):
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz":
+            return metrics_app(environ, start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        try:
+            max_age = float(query.get("max_age", ["60"])[0])
+        except ValueError:
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"max_age: a number of seconds\n"]
+        alive, reason = health(max_age)
+        status = "200 OK" if alive else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "text/plain")])
+        return [reason.encode() + b"\n"]
+
+    return app
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        """Probes and scrapes every few seconds: not worth a log line each."""
 
 
 def observe_breaker(name: str, state: str) -> None:
