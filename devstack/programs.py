@@ -596,6 +596,13 @@ GATEWAY_MAX_BODY_SIZE = os.environ.get("HEARTH_GATEWAY_MAX_BODY_SIZE", "1m")
 # One photo (10 MB at most, apps.listings.photos) and its multipart envelope.
 PHOTO_MAX_BODY_SIZE = "11m"
 GATEWAY_SERVER_NAMES = os.environ.get("HEARTH_GATEWAY_SERVER_NAMES", f"{HOST} localhost")
+# The micro-cache of anonymous reads: how long a copy is fresh, and the APIs it
+# holds (the UI pages too). A changed listing shows within this many seconds.
+GATEWAY_CACHE_SECONDS = int(os.environ.get("HEARTH_GATEWAY_CACHE_SECONDS", "5"))
+CACHED_SERVICES = ("listings", "search")
+# Requests in flight per deployable before the gateway answers 503: its two
+# gunicorn workers of four threads, and a short queue.
+GATEWAY_INFLIGHT = int(os.environ.get("HEARTH_GATEWAY_INFLIGHT", "48"))
 
 
 def retry_after_seconds(rate: str) -> int:
@@ -607,14 +614,56 @@ def retry_after_seconds(rate: str) -> int:
     return max(1, math.ceil(1 / per_second))
 
 
+ADMISSION_SERVER = """server {{
+        listen unix:{socket};
+        access_log off;
+        client_max_body_size {max_body_size};
+        error_page 503 /_gateway/overloaded;
+        location / {{
+            set $deployable {name};
+            limit_conn inflight {inflight};
+            # The first hop's headers, as they are (its own would name this socket).
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Request-ID $http_x_request_id;
+            proxy_set_header X-Forwarded-For $http_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
+            proxy_pass http://{host}:{port};
+        }}
+        location = /_gateway/overloaded {{
+            internal;
+            default_type application/json;
+            add_header Retry-After 1 always;
+            return 503 '{{"detail": "The service is busy. Try again in 1 s."}}\\n';
+        }}
+    }}"""
+
+
+def admission_upstream(name: str) -> str:
+    """Where the gateway's routes send a deployable's requests: its admission hop."""
+    return f"http://unix:{RUN_DIR / f'gateway-{name}.sock'}:"
+
+
 def render_nginx() -> None:
     routes = []
     for name, service in SERVICES.items():
-        upstream = f"http://{HOST}:{service.port}"
+        upstream = admission_upstream(name)
         # /api/v1/listings and /api/v1/listings/...: no trailing slash in the API.
         prefixes = "|".join(service.api_prefixes)
-        routes.append(f"location ~ ^/api/v1/({prefixes})(/|$) {{ proxy_pass {upstream}; }}")
+        cache = "proxy_cache anonymous; " if name in CACHED_SERVICES else ""
+        routes.append(f"location ~ ^/api/v1/({prefixes})(/|$) {{ {cache}proxy_pass {upstream}; }}")
         routes.append(f"location /admin/{name}/ {{ proxy_pass {upstream}; }}")
+    admission = [
+        ADMISSION_SERVER.format(
+            socket=RUN_DIR / f"gateway-{name}.sock",
+            name=name,
+            inflight=GATEWAY_INFLIGHT,
+            max_body_size=PHOTO_MAX_BODY_SIZE,  # the first hop holds each route's limit
+            host=HOST,
+            port=service.port,
+        )
+        for name, service in SERVICES.items()
+    ]
     render(
         "nginx.conf",
         NGINX_CONF,
@@ -623,14 +672,17 @@ def render_nginx() -> None:
         host=HOST,
         port=GATEWAY_PORT,
         service_routes="\n        ".join(routes),
-        home_upstream=f"http://{HOST}:{SERVICES[HOME_SERVICE].port}",
-        accounts_upstream=f"http://{HOST}:{SERVICES['accounts'].port}",
+        home_upstream=admission_upstream(HOME_SERVICE),
+        cache_seconds=GATEWAY_CACHE_SECONDS,
+        inflight=GATEWAY_INFLIGHT,
+        admission_servers="\n\n    ".join(admission),
+        accounts_upstream=admission_upstream("accounts"),
         server_names=GATEWAY_SERVER_NAMES,
         max_body_size=GATEWAY_MAX_BODY_SIZE,
         auth_rate=GATEWAY_AUTH_RATE,
         auth_burst=GATEWAY_AUTH_BURST,
         retry_after=retry_after_seconds(GATEWAY_AUTH_RATE),
-        listings_upstream=f"http://{HOST}:{SERVICES['listings'].port}",
+        listings_upstream=admission_upstream("listings"),
         media_upstream=f"http://{HOST}:{SEAWEEDFS_FILER_PORT}",
         media_bucket=object_storage.LOCAL_BUCKETS[0],
         photo_max_body_size=PHOTO_MAX_BODY_SIZE,

@@ -22,6 +22,7 @@ LOCAL_ONLY_MODULES = {
     "e2e/test_openapi_fuzz.py": "calls each deployable's own port, beside the gateway",
     "e2e/test_security_hardening.py": "calls each gunicorn's port and tests nginx's own limits",
     "e2e/test_security_accounts.py": "reads the local signing secrets and the gateway's limits",
+    "e2e/test_gateway_cache.py": "the local gateway's micro-cache (the cluster's Ingress has none)",
 }
 _deselected: list[pytest.Item] = []
 

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "kernel.http_security.RequestHygieneMiddleware",
     "kernel.http_security.NoStoreMiddleware",
+    # An ETag on every GET answer, and a 304 to a client that holds it; the
+    # gateway's cache answers revalidations from its copy the same way.
+    "django.middleware.http.ConditionalGetMiddleware",
     "kernel.db.outage.DatabaseOutageMiddleware",  # a failover is a 503, not a 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
