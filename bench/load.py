@@ -36,8 +36,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,6 +48,7 @@ from devstack import tools
 from devstack.api_client import GATEWAY, Api, ApiError, listing_fields
 from devstack.seed import CITIES, DEMO_PASSWORD, demo_email
 
+T = TypeVar("T")
 VEGETA = {"vegeta": ("github.com/tsenart/vegeta/v12", "github.com/tsenart/vegeta/v12", "v12.13.0")}
 MIX = {  # share of requests per kind; the kinds are in targets()
     "search": 0.25,
@@ -70,26 +73,29 @@ class Fixtures:
     renters: list[str] = field(default_factory=list)
 
 
-def signed_in(email: str, password: str) -> str:
-    """An access token, waiting out the gateway's sign-in rate limit (429)."""
+def past_the_rate_limit(call: Callable[[], T]) -> T:
+    """`call`'s answer, waiting out the gateway's per-address limits (429) on the
+    routes that check a password."""
     while True:
         try:
-            return Api().sign_in(email=email, password=password).access
+            return call()
         except ApiError as error:
             if error.response.status_code != 429:
                 raise
             time.sleep(float(error.response.headers.get("Retry-After", "1")))
+
+
+def signed_in(email: str, password: str) -> str:
+    """An access token."""
+    return past_the_rate_limit(lambda: Api().sign_in(email=email, password=password).access)
 
 
 def register(email: str, password: str) -> None:
-    while True:
-        try:
-            Api().register(email=email, password=password, full_name="Bench Renter", role="renter")
-            return
-        except ApiError as error:
-            if error.response.status_code != 429:
-                raise
-            time.sleep(float(error.response.headers.get("Retry-After", "1")))
+    past_the_rate_limit(
+        lambda: Api().register(
+            email=email, password=password, full_name="Bench Renter", role="renter"
+        )
+    )
 
 
 def published_listings() -> list[str]:
@@ -123,8 +129,9 @@ def target(method: str, path: str, token: str | None = None, body: dict | None =
     return entry
 
 
-def targets(count: int, fixtures: Fixtures, rng: random.Random) -> list[dict]:
-    """`count` requests in the mix's shares, shuffled; every application a new pair."""
+def targets(count: int, fixtures: Fixtures, rng: random.Random) -> list[tuple[str, dict]]:
+    """`count` requests in the mix's shares, shuffled, with their kinds; every
+    application a new pair."""
     pairs = iter(
         rng.sample(
             [(r, listing) for r in fixtures.renters for listing in fixtures.listing_ids],
@@ -162,26 +169,7 @@ def targets(count: int, fixtures: Fixtures, rng: random.Random) -> list[dict]:
     assert makers.keys() == MIX.keys()
     kinds = [kind for kind, share in MIX.items() for _ in range(round(share * count))]
     rng.shuffle(kinds)
-    return [makers[kind]() for kind in kinds]
-
-
-def kind_of(method: str, url: str) -> str:
-    """The mix's kind of a request, from vegeta's result (which keeps no label)."""
-    path = url.removeprefix(GATEWAY)
-    if method == "POST":
-        return "create listing" if path.startswith("/api/v1/listings") else "apply"
-    for prefix, kind in (
-        ("/api/v1/listings?", "search"),
-        ("/api/v1/listings/", "detail"),
-        ("/api/v1/search/", "fulltext"),
-        ("/?", "home page"),
-        ("/listings/", "listing page"),
-        ("/api/v1/applications", "my applications"),
-        ("/api/v1/accounts/me", "me"),
-    ):
-        if path.startswith(prefix):
-            return kind
-    raise ValueError(f"not in the mix: {method} {url}")
+    return [(kind, makers[kind]()) for kind in kinds]
 
 
 def busy_cpu_seconds() -> float:
@@ -301,8 +289,10 @@ def main() -> None:
             renters = renters_for(round(MIX["apply"] * count), len(listing_ids), run, number)
             fixtures = Fixtures(listing_ids, landlord, renters)
             targets_file = directory / f"mix-{rate}.json"
+            kind_of = {}  # vegeta's results keep the method and URL, not a label
             with targets_file.open("w") as out:
-                for entry in targets(count, fixtures, rng):
+                for kind, entry in targets(count, fixtures, rng):
+                    kind_of[entry["method"], entry["url"]] = kind
                     out.write(json.dumps(entry) + "\n")
             step = attack(
                 vegeta,
@@ -321,7 +311,7 @@ def main() -> None:
                     print(f"{'':>13}  no answer ({n}): {cause}")
             if args.by_kind:
                 for kind in MIX:
-                    part = [r for r in step.results if kind_of(r["method"], r["url"]) == kind]
+                    part = [r for r in step.results if kind_of[r["method"], r["url"]] == kind]
                     print(row(kind, Step(part, step.seconds, None)))
 
 

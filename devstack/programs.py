@@ -638,18 +638,25 @@ ADMISSION_SERVER = """server {{
             proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
             proxy_pass http://{host}:{port};
         }}
-        location = /_gateway/overloaded {{
+        {overloaded}
+    }}"""
+# The gateway's answer to overload, in both hops: a full in-flight limit (here) and
+# a full admission socket (the first hop).
+OVERLOADED_LOCATION = """location = /_gateway/overloaded {
             internal;
             default_type application/json;
             add_header Retry-After 1 always;
-            return 503 '{{"detail": "The service is busy. Try again in 1 s."}}\\n';
-        }}
-    }}"""
+            return 503 '{"detail": "The service is busy. Try again in 1 s."}\\n';
+        }"""
+
+
+def admission_socket(name: str) -> Path:
+    return RUN_DIR / f"gateway-{name}.sock"
 
 
 def admission_upstream(name: str) -> str:
     """Where the gateway's routes send a deployable's requests: its admission hop."""
-    return f"http://unix:{RUN_DIR / f'gateway-{name}.sock'}:"
+    return f"http://unix:{admission_socket(name)}:"
 
 
 def render_nginx() -> None:
@@ -663,12 +670,13 @@ def render_nginx() -> None:
         routes.append(f"location /admin/{name}/ {{ proxy_pass {upstream}; }}")
     admission = [
         ADMISSION_SERVER.format(
-            socket=RUN_DIR / f"gateway-{name}.sock",
+            socket=admission_socket(name),
             name=name,
             inflight=GATEWAY_INFLIGHT,
             max_body_size=PHOTO_MAX_BODY_SIZE,  # the first hop holds each route's limit
             host=HOST,
             port=service.port,
+            overloaded=OVERLOADED_LOCATION,
         )
         for name, service in SERVICES.items()
     ]
@@ -684,6 +692,7 @@ def render_nginx() -> None:
         cache_seconds=GATEWAY_CACHE_SECONDS,
         inflight=GATEWAY_INFLIGHT,
         admission_servers="\n\n    ".join(admission),
+        overloaded_location=OVERLOADED_LOCATION,
         accounts_upstream=admission_upstream("accounts"),
         server_names=GATEWAY_SERVER_NAMES,
         max_body_size=GATEWAY_MAX_BODY_SIZE,
